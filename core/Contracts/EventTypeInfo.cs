@@ -1,0 +1,32 @@
+namespace Pluggable.Core.Contracts;
+
+/// <summary>An event type a sampler serves, as the dropdown and the API list it.</summary>
+/// <param name="Name">Lower-case identifier, e.g. <c>cpu</c>: letters, digits and <c>_</c>, starting with a letter (it appears in file names).</param>
+/// <param name="Unit">The unit of the profile's weights; one of <see cref="Profiles.KnownUnits"/>.</param>
+/// <param name="Description">One line for the dropdown's hint.</param>
+/// <param name="OptionsType">
+/// The class that this event's section of the options (<c>events.&lt;name&gt;</c>) binds to, or null when it has none.
+/// It needs a public parameterless constructor; DataAnnotations attributes and <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>
+/// are checked when the host starts and on every start request.
+/// </param>
+public sealed record EventTypeInfo(string Name, string Unit, string Description, Type? OptionsType = null);
+
+/// <summary>Whether an event type can be sampled, and when not, why and what to do about it.</summary>
+public sealed record Availability(bool IsAvailable, string? Reason = null, string? Fix = null)
+{
+    public static Availability Available { get; } = new(true);
+
+    public static Availability Unavailable(string reason, string? fix = null) => new(false, reason, fix);
+}
+
+/// <summary>The process being profiled.</summary>
+/// <param name="Pid">Its process id.</param>
+/// <param name="Name">Its process name.</param>
+/// <param name="RuntimeVersion">Its .NET runtime version, when known (e.g. <c>10.0.12</c>).</param>
+/// <param name="IsSelf">True when the target is the host's own process (the embedded case).</param>
+public sealed record TargetProcess(int Pid, string Name, string? RuntimeVersion, bool IsSelf)
+{
+    /// <summary>The runtime's major version, or null when the runtime version is unknown.</summary>
+    public int? RuntimeMajorVersion =>
+        RuntimeVersion is { } version && Version.TryParse(version.Split('-', '+')[0], out var parsed) ? parsed.Major : null;
+}

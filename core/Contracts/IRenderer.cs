@@ -1,0 +1,27 @@
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Core.Contracts;
+
+/// <summary>Turns one profile (a flamegraph, a report) or two (a diff: before, after) into a file of its format.</summary>
+/// <remarks>Called from any thread, possibly concurrently. The host catches what it throws, deletes the partial output and fails the request naming the renderer.</remarks>
+public interface IRenderer
+{
+    RendererInfo Info { get; }
+
+    Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken);
+}
+
+/// <summary>What a renderer makes.</summary>
+/// <param name="Name">Lower-case identifier, also the kind of the stored file (e.g. <c>flamegraph</c>, <c>diffgraph</c>).</param>
+/// <param name="FileExtension">Without the dot, e.g. <c>html</c>.</param>
+/// <param name="ContentType">The MIME type the host serves the file with.</param>
+/// <param name="Inputs">1 for a single profile, 2 for a comparison (before, after).</param>
+/// <param name="Description">One line for the API's listing.</param>
+public sealed record RendererInfo(string Name, string FileExtension, string ContentType, int Inputs, string Description);
+
+/// <summary>The profiles to render and the options to render them with.</summary>
+/// <param name="Profiles">One profile, or two (before, after) for a comparison; the transforms are already applied.</param>
+/// <param name="Transforms">The transform specs that were applied, for the page to show.</param>
+/// <param name="Options">This renderer's section of the options (<c>renderers.&lt;name&gt;</c>), possibly empty.</param>
+public sealed record RenderRequest(IReadOnlyList<StackProfile> Profiles, JArray Transforms, JObject Options);

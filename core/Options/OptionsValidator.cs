@@ -1,0 +1,39 @@
+using Pluggable.Core.Plugins;
+
+namespace Pluggable.Core.Options;
+
+/// <summary>Checks options against what the loaded plugins offer: the event types, their own options, the transforms and renderers.</summary>
+public static class OptionsValidator
+{
+    /// <summary>Parses and validates a merged document; the first problem throws <see cref="OptionsException"/> naming it.</summary>
+    public static ProfilingOptions Validate(Newtonsoft.Json.Linq.JObject merged, PluginRegistry registry)
+    {
+        var options = ProfilingOptions.From(merged);
+        if (options.Event is { } eventType && registry.FindEventType(eventType) is null)
+        {
+            throw new OptionsException($"event: unknown event type '{eventType}'; known: {registry.EventTypeNames}");
+        }
+        foreach (var (name, section) in options.Events)
+        {
+            var registered = registry.FindEventType(name)
+                ?? throw new OptionsException($"events.{name}: unknown event type '{name}'; known: {registry.EventTypeNames}");
+            if (registered.Info.OptionsType is { } optionsType)
+            {
+                OptionsBinder.Bind(optionsType, (Newtonsoft.Json.Linq.JObject?)section, $"events.{name}");
+            }
+            else if (section is Newtonsoft.Json.Linq.JObject { Count: > 0 })
+            {
+                throw new OptionsException($"events.{name}: event type '{name}' takes no options");
+            }
+        }
+        foreach (var (name, _) in options.Renderers)
+        {
+            if (registry.FindRenderer(name) is null)
+            {
+                throw new OptionsException($"renderers.{name}: unknown renderer '{name}'; known: {string.Join(", ", registry.Renderers.Select(r => r.Info.Name))}");
+            }
+        }
+        TransformPipeline.Build(options.Transforms, registry);
+        return options;
+    }
+}

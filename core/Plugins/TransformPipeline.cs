@@ -1,0 +1,66 @@
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Options;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Core.Plugins;
+
+/// <summary>An ordered list of transforms built from their JSON specs, applied one after another.</summary>
+public sealed class TransformPipeline
+{
+    private readonly IReadOnlyList<(string Type, ITransform Transform)> _steps;
+
+    private TransformPipeline(IReadOnlyList<(string, ITransform)> steps) => _steps = steps;
+
+    public int Count => _steps.Count;
+
+    /// <summary>Builds every spec with its registered factory; the first bad one throws <see cref="OptionsException"/> naming its position, e.g. <c>transforms[2] (replace): ...</c>.</summary>
+    public static TransformPipeline Build(JArray specs, PluginRegistry registry)
+    {
+        var steps = new List<(string, ITransform)>();
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var location = $"transforms[{i}]";
+            if (specs[i] is not JObject spec)
+            {
+                throw new OptionsException($"{location}: expected an object such as {{\"type\": \"replace\", ...}}");
+            }
+            var type = spec["type"]?.Type == JTokenType.String ? spec["type"]!.Value<string>()! : null;
+            if (type is null)
+            {
+                throw new OptionsException($"{location}: has no \"type\"");
+            }
+            var registered = registry.FindTransform(type)
+                ?? throw new OptionsException($"{location}: unknown transform type '{type}'; known: {(registry.Transforms.Count == 0 ? "(none loaded)" : string.Join(", ", registry.Transforms.Select(t => t.Info.Type)))}");
+            try
+            {
+                steps.Add((type, registered.Factory.Create(spec)));
+            }
+            catch (OptionsException e)
+            {
+                throw e.At($"{location} ({type})");
+            }
+            catch (Exception e)
+            {
+                throw new OptionsException($"{location} ({type}): the transform plugin '{registered.Plugin}' failed: {e.Message}", e);
+            }
+        }
+        return new TransformPipeline(steps);
+    }
+
+    public StackProfile Apply(StackProfile profile)
+    {
+        foreach (var (type, transform) in _steps)
+        {
+            try
+            {
+                profile = transform.Apply(profile);
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException($"transform '{type}' failed: {e.Message}", e);
+            }
+        }
+        return profile;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace Pluggable.Core.Profiles;
+
+/// <summary>
+/// Collects samples into a <see cref="StackProfile"/>: interns frames and sums the weight of identical stacks,
+/// so a million samples of a hundred distinct stacks cost a hundred entries. Not thread-safe.
+/// </summary>
+public sealed class StackProfileBuilder
+{
+    private readonly List<Frame> _frames = [];
+    private readonly Dictionary<Frame, int> _frameIds = [];
+    private readonly Dictionary<int[], int> _stackIndex = new(StackComparer.Instance);
+    private readonly List<int[]> _stacks = [];
+    private readonly List<long> _weights = [];
+
+    public StackProfileBuilder(ProfileMetadata metadata) => Metadata = metadata;
+
+    /// <summary>The metadata the built profile will carry; samplers replace it when they learn more (end time, partial).</summary>
+    public ProfileMetadata Metadata { get; set; }
+
+    public int StackCount => _stacks.Count;
+
+    /// <summary>Returns the id of a frame, adding it on first sight. Semicolons and line breaks would break the folded format, so they become <c>:</c> and a space.</summary>
+    public int Intern(string name, FrameKind kind = FrameKind.Managed)
+    {
+        var frame = new Frame(Sanitize(name), kind);
+        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_frameIds, frame, out var exists);
+        if (!exists)
+        {
+            id = _frames.Count;
+            _frames.Add(frame);
+        }
+        return id;
+    }
+
+    /// <summary>Adds weight to a stack of frame ids (root first). Zero and negative weights are ignored.</summary>
+    public void Add(ReadOnlySpan<int> stack, long weight)
+    {
+        if (weight <= 0)
+        {
+            return;
+        }
+        var lookup = _stackIndex.GetAlternateLookup<ReadOnlySpan<int>>();
+        if (lookup.TryGetValue(stack, out var index))
+        {
+            _weights[index] += weight;
+            return;
+        }
+        var frames = stack.ToArray();
+        _stackIndex.Add(frames, _stacks.Count);
+        _stacks.Add(frames);
+        _weights.Add(weight);
+    }
+
+    /// <summary>Adds weight to a stack given by frame names (root first), all of one kind.</summary>
+    public void Add(IEnumerable<string> stack, long weight, FrameKind kind = FrameKind.Managed)
+    {
+        var ids = stack.Select(name => Intern(name, kind)).ToArray();
+        Add(ids, weight);
+    }
+
+    /// <summary>Adds every stack of another profile, re-interning its frames.</summary>
+    public void AddAll(StackProfile profile)
+    {
+        var map = profile.Frames.Select(f => Intern(f.Name, f.Kind)).ToArray();
+        var buffer = new List<int>();
+        foreach (var stack in profile.Stacks)
+        {
+            buffer.Clear();
+            foreach (var id in stack.Frames)
+            {
+                buffer.Add(map[id]);
+            }
+            Add(CollectionsMarshal.AsSpan(buffer), stack.Weight);
+        }
+    }
+
+    public StackProfile Build()
+    {
+        var stacks = new WeightedStack[_stacks.Count];
+        for (var i = 0; i < stacks.Length; i++)
+        {
+            stacks[i] = new WeightedStack(_stacks[i], _weights[i]);
+        }
+        return new StackProfile(Metadata, _frames.ToArray(), stacks);
+    }
+
+    private static string Sanitize(string name) =>
+        name.AsSpan().IndexOfAny(";\r\n") < 0 ? name : name.Replace(';', ':').Replace('\r', ' ').Replace('\n', ' ');
+
+    /// <summary>Compares stacks by content, with a span lookup so probing for a known stack allocates nothing.</summary>
+    private sealed class StackComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
+    {
+        public static readonly StackComparer Instance = new();
+
+        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(int[] stack) => GetHashCode((ReadOnlySpan<int>)stack);
+
+        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<int> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(MemoryMarshal.AsBytes(alternate));
+            return hash.ToHashCode();
+        }
+
+        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
+    }
+}

@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Core.Store;
+
+/// <summary>Kinds of stored file besides the renderer names (flamegraph, diffgraph, ...).</summary>
+public static class KnownFileKinds
+{
+    /// <summary>The raw folded text, as sampled, before any transform.</summary>
+    public const string Raw = "raw";
+}
+
+/// <summary>A file in the results folder, as the list shows it.</summary>
+/// <param name="Id">The profile id (for a comparison, the "before" profile).</param>
+/// <param name="Other">For a comparison, the "after" profile's id; otherwise null.</param>
+/// <param name="Event">The event type, or for a comparison the "after" profile's event type when it is still stored.</param>
+/// <param name="Kind"><see cref="KnownFileKinds.Raw"/> or the renderer's name.</param>
+/// <param name="Name">The file name, which is also its address under <c>/profiles/</c>.</param>
+/// <param name="Samples">The sample count of the profile behind the file (for a comparison, of "after").</param>
+/// <param name="Bytes">The file's size.</param>
+/// <param name="Created">When the file was written, from its name (UTC, to the second).</param>
+public sealed record StoredFile(int Id, int? Other, string Event, string Kind, string Name, long Samples, long Bytes, DateTimeOffset Created);
+
+/// <summary>
+/// The results folder. Profile ids are small increasing integers that continue after a restart; files are named
+/// <c>&lt;id&gt;-&lt;event&gt;-&lt;yyyyMMdd-HHmmss&gt;.txt</c> (raw), <c>&lt;id&gt;-&lt;event&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (rendered)
+/// and <c>&lt;before&gt;-&lt;after&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (comparisons). Every write goes to a temporary file that is
+/// renamed into place, so a crash never leaves a torn file under a listed name. Only regular files whose names follow
+/// the scheme are listed, and only listed files are ever opened or deleted. Thread-safe.
+/// </summary>
+public sealed partial class ProfileStore
+{
+    private const string TimestampFormat = "yyyyMMdd-HHmmss";
+    private const string TempPrefix = ".tmp-";
+
+    private readonly Lock _idLock = new();
+    private readonly ConcurrentDictionary<string, (long Length, DateTime Modified, long Samples, string Event)> _headers = new();
+    private readonly TimeProvider _clock;
+    private int _lastId;
+
+    public ProfileStore(string folder, TimeProvider? clock = null)
+    {
+        Folder = Path.GetFullPath(folder);
+        _clock = clock ?? TimeProvider.System;
+        Directory.CreateDirectory(Folder);
+        RemoveLeftoverTempFiles();
+        _lastId = List().Select(f => Math.Max(f.Id, f.Other ?? 0)).DefaultIfEmpty(0).Max();
+    }
+
+    public string Folder { get; }
+
+    /// <summary>Reserves the next profile id.</summary>
+    public int NextId()
+    {
+        lock (_idLock)
+        {
+            return ++_lastId;
+        }
+    }
+
+    /// <summary>Stores a profile's raw folded text under a new id.</summary>
+    public async Task<StoredFile> SaveRawAsync(StackProfile profile, CancellationToken cancellationToken = default)
+    {
+        var id = NextId();
+        var name = $"{id}-{profile.Metadata.Event}-{Timestamp()}.txt";
+        await WriteAtomicallyAsync(name, (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
+        return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
+    }
+
+    /// <summary>Stores a rendered file for one profile (<paramref name="ids"/> of one) or a comparison (two: before, after).</summary>
+    public async Task<StoredFile> SaveRenderedAsync(
+        IReadOnlyList<int> ids, string eventType, string kind, string extension,
+        Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        var subject = ids.Count switch
+        {
+            1 => $"{ids[0]}-{eventType}",
+            2 => $"{ids[0]}-{ids[1]}",
+            _ => throw new ArgumentException("a rendered file belongs to one profile or to two", nameof(ids)),
+        };
+        var name = $"{subject}-{kind}-{Timestamp()}.{extension}";
+        if (!FileNamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"'{name}' does not follow the store's naming scheme");
+        }
+        await WriteAtomicallyAsync(name, write, cancellationToken);
+        return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
+    }
+
+    /// <summary>Every stored file, newest first.</summary>
+    public IReadOnlyList<StoredFile> List()
+    {
+        var files = new List<StoredFile>();
+        foreach (var path in Directory.EnumerateFiles(Folder))
+        {
+            if (Describe(Path.GetFileName(path)) is { } file)
+            {
+                files.Add(file);
+            }
+        }
+        return files.OrderByDescending(f => f.Created).ThenByDescending(f => f.Id).ThenBy(f => f.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The stored file of this name, or null when the store does not list it (wrong scheme, a link, a path, absent).</summary>
+    public StoredFile? Find(string name) => IsPlainName(name) ? Describe(name) : null;
+
+    /// <summary>Opens a listed file for reading; null when the store does not list <paramref name="name"/>.</summary>
+    public Stream? OpenRead(string name) =>
+        Find(name) is null ? null : new FileStream(Path.Combine(Folder, name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, useAsync: true);
+
+    /// <summary>Reads the raw profile of an id; null when no raw file of that id is stored.</summary>
+    public async Task<FoldedReadResult?> ReadProfileAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var raw = List().FirstOrDefault(f => f.Id == id && f.Other is null && f.Kind == KnownFileKinds.Raw);
+        if (raw is null)
+        {
+            return null;
+        }
+        var text = await File.ReadAllTextAsync(Path.Combine(Folder, raw.Name), cancellationToken);
+        return FoldedFormat.Read(text, raw.Event);
+    }
+
+    /// <summary>Deletes every file of one profile id (its raw file, its renders and the comparisons it is the "before" of); returns how many.</summary>
+    public int Delete(int id) => DeleteWhere(f => f.Id == id);
+
+    /// <summary>Deletes every stored file; returns how many.</summary>
+    public int DeleteAll() => DeleteWhere(_ => true);
+
+    private int DeleteWhere(Func<StoredFile, bool> predicate)
+    {
+        var deleted = 0;
+        foreach (var file in List().Where(predicate))
+        {
+            File.Delete(Path.Combine(Folder, file.Name));
+            _headers.TryRemove(file.Name, out _);
+            deleted++;
+        }
+        return deleted;
+    }
+
+    private async Task WriteAtomicallyAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        var temp = Path.Combine(Folder, $"{TempPrefix}{Guid.NewGuid():N}-{name}");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                await write(stream, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, Path.Combine(Folder, name), overwrite: false);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private StoredFile? Describe(string name)
+    {
+        var match = FileNamePattern().Match(name);
+        if (!match.Success)
+        {
+            return null;
+        }
+        var info = new FileInfo(Path.Combine(Folder, name));
+        if (!info.Exists || info.LinkTarget is not null)
+        {
+            return null;
+        }
+        var kind = match.Groups["kind"].Success ? match.Groups["kind"].Value : KnownFileKinds.Raw;
+        var extension = match.Groups["ext"].Value;
+        if ((kind == KnownFileKinds.Raw) != (extension == "txt" && !match.Groups["other"].Success))
+        {
+            return null;
+        }
+        var id = int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture);
+        int? other = match.Groups["other"].Success ? int.Parse(match.Groups["other"].Value, CultureInfo.InvariantCulture) : null;
+        var created = DateTimeOffset.ParseExact(match.Groups["ts"].Value, TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var (samples, rawEvent) = kind == KnownFileKinds.Raw ? HeaderOf(info) : RawHeaderOf(other ?? id);
+        var eventType = match.Groups["event"].Success ? match.Groups["event"].Value : rawEvent;
+        return new StoredFile(id, other, eventType, kind, name, samples, info.Length, created);
+    }
+
+    private (long Samples, string Event) RawHeaderOf(int id)
+    {
+        foreach (var path in Directory.EnumerateFiles(Folder, $"{id}-*.txt"))
+        {
+            var match = FileNamePattern().Match(Path.GetFileName(path));
+            if (match.Success && !match.Groups["kind"].Success && !match.Groups["other"].Success)
+            {
+                return HeaderOf(new FileInfo(path));
+            }
+        }
+        return (0, "");
+    }
+
+    private (long Samples, string Event) HeaderOf(FileInfo file)
+    {
+        if (_headers.TryGetValue(file.Name, out var cached) && cached.Length == file.Length && cached.Modified == file.LastWriteTimeUtc)
+        {
+            return (cached.Samples, cached.Event);
+        }
+        long samples;
+        string eventType;
+        try
+        {
+            using var reader = new StreamReader(file.FullName);
+            var header = FoldedFormat.ReadHeader(reader);
+            eventType = header.GetValueOrDefault("event") ?? "";
+            if (!(header.TryGetValue("samples", out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out samples)))
+            {
+                // Folded text from elsewhere carries no count: read it whole, once (the result is cached).
+                reader.BaseStream.Position = 0;
+                reader.DiscardBufferedData();
+                samples = FoldedFormat.Read(reader).Profile.SampleCount;
+            }
+        }
+        catch (IOException)
+        {
+            return (0, "");
+        }
+        _headers[file.Name] = (file.Length, file.LastWriteTimeUtc, samples, eventType);
+        return (samples, eventType);
+    }
+
+    private string Timestamp() => _clock.GetUtcNow().ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    private static bool IsPlainName(string name) =>
+        name.Length is > 0 and < 256 && name == Path.GetFileName(name) && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
+
+    private void RemoveLeftoverTempFiles()
+    {
+        foreach (var path in Directory.EnumerateFiles(Folder, TempPrefix + "*"))
+        {
+            File.Delete(path);
+        }
+    }
+
+    [GeneratedRegex(@"^(?<id>[1-9][0-9]{0,8})-(?:(?<other>[1-9][0-9]{0,8})|(?<event>[a-z][a-z0-9_]*))(?:-(?<kind>[a-z][a-z0-9_]*))?-(?<ts>[0-9]{8}-[0-9]{6})\.(?<ext>[a-z0-9]{1,10})$")]
+    private static partial Regex FileNamePattern();
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Pluggable.Cli;
+using Pluggable.Host;
+
+var host = new Option<string>("--host") { Description = "Address to listen on. Anything but loopback needs --allow-remote.", DefaultValueFactory = _ => "127.0.0.1" };
+var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 8080 };
+var pid = new Option<int?>("--pid") { Description = "Profile this .NET process instead of the host itself." };
+var results = new Option<string>("--results") { Description = "Folder for profiles.", DefaultValueFactory = _ => "pluggable-results" };
+var options = new Option<string?>("--options") { Description = "JSON file of default profiling options (see pluggable.sample.json)." };
+var plugins = new Option<string[]>("--plugins") { Description = "Another folder of plugins to load, besides plugins/ beside the host. Repeatable.", AllowMultipleArgumentsPerToken = false };
+var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address. Protect it: anyone who reaches the port can profile." };
+var demo = new Option<bool>("--demo") { Description = "Run a demo load inside the host (CPU, allocations, lock contention) so the first profile shows something." };
+
+var root = new RootCommand("Pluggable: a production profiler for .NET services with a web UI.")
+{
+    host, port, pid, results, options, plugins, allowRemote, demo,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var hostOptions = new ProfilerHostOptions
+    {
+        Host = parse.GetValue(host)!,
+        Port = parse.GetValue(port),
+        Pid = parse.GetValue(pid),
+        ResultsFolder = parse.GetValue(results)!,
+        OptionsFile = parse.GetValue(options),
+        AllowRemote = parse.GetValue(allowRemote),
+    };
+    hostOptions.PluginFolders.AddRange(parse.GetValue(plugins) ?? []);
+    RunningProfilerServer server;
+    try
+    {
+        server = await ProfilerServer.StartAsync(hostOptions, cancellationToken: cancellationToken);
+    }
+    catch (HostConfigurationException e)
+    {
+        await Console.Error.WriteLineAsync($"pluggable: {e.Message}");
+        return 2;
+    }
+    await using (server)
+    {
+        using var demoLoad = parse.GetValue(demo) ? DemoLoad.Start() : null;
+        await server.WaitForShutdownAsync(cancellationToken);
+    }
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();

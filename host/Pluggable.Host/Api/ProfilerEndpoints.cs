@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Plugins;
+using Pluggable.Host.Engine;
+
+namespace Pluggable.Host.Api;
+
+/// <summary>The HTTP API (the UI uses nothing else) and the stored files under <c>profiles/</c>.</summary>
+public static class ProfilerEndpoints
+{
+    /// <summary>Maps the API and <c>profiles/{file}</c> on <paramref name="routes"/> (a group when embedded under a prefix).</summary>
+    public static RouteGroupBuilder MapProfilerApi(this IEndpointRouteBuilder routes, ProfilerEngine engine)
+    {
+        var group = routes.MapGroup("");
+        group.AddEndpointFilter(new RequestGuard().InvokeAsync);
+
+        group.MapGet("/api/event-types", () => Results.Json(engine.EventTypes()));
+        group.MapGet("/api/profiler", () => Results.Json(engine.Status));
+        group.MapPost("/api/profiler/start", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await JsonRequests.ReadObjectAsync(request, ct);
+            JsonRequests.AllowOnly(body, "event", "options");
+            var status = await engine.StartAsync(JsonRequests.OptionalString(body, "event"), JsonRequests.OptionalObject(body, "options"), ct);
+            return Results.Json(status);
+        });
+        group.MapPost("/api/profiler/stop", async (HttpRequest request, CancellationToken ct) =>
+        {
+            JsonRequests.AllowOnly(await JsonRequests.ReadObjectAsync(request, ct));
+            return Results.Json(await engine.StopAsync(ct));
+        });
+
+        group.MapGet("/api/profiles", () => Results.Json(engine.Store.List()));
+        group.MapDelete("/api/profiles", () => Results.Json(new { deleted = engine.Store.DeleteAll() }));
+        group.MapDelete("/api/profiles/{id:int}", (int id) =>
+        {
+            var deleted = engine.Store.Delete(id);
+            return deleted == 0 ? Error(StatusCodes.Status404NotFound, $"no stored profile has id {id}") : Results.Json(new { deleted });
+        });
+        group.MapGet("/profiles/{file}", (string file) => ServeStoredFile(engine, file));
+
+        group.MapPost("/api/flamegraph", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await JsonRequests.ReadObjectAsync(request, ct);
+            JsonRequests.AllowOnly(body, "id", "options", "renderer");
+            var renderer = JsonRequests.OptionalString(body, "renderer") ?? ProfilerEngine.DefaultRenderer;
+            return Results.Json(await engine.RenderAsync(JsonRequests.RequiredId(body, "id"), JsonRequests.OptionalObject(body, "options"), renderer, ct));
+        });
+        group.MapPost("/api/diffgraph", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await JsonRequests.ReadObjectAsync(request, ct);
+            JsonRequests.AllowOnly(body, "before", "after", "options");
+            var file = await engine.DiffAsync(JsonRequests.RequiredId(body, "before"), JsonRequests.RequiredId(body, "after"), JsonRequests.OptionalObject(body, "options"), ct);
+            return Results.Json(file);
+        });
+
+        group.MapGet("/api/options", () => Results.Content(engine.DefaultOptions.Json.ToString(), "application/json"));
+        group.MapGet("/api/plugins", () => Results.Json(engine.Registry.Plugins.Select(p => new
+        {
+            p.Name,
+            p.Version,
+            p.Kinds,
+            Status = p.Status == PluginStatus.Loaded ? "loaded" : "failed",
+            p.Error,
+            EventTypes = engine.Registry.EventTypes.Where(e => e.Plugin == p.Name).Select(e => e.Info.Name),
+            Renderers = engine.Registry.Renderers.Where(r => r.Plugin == p.Name).Select(r => r.Info.Name),
+            Transforms = engine.Registry.Transforms.Where(t => t.Plugin == p.Name).Select(t => t.Info.Type),
+        })));
+        return group;
+    }
+
+    internal static IResult Error(int statusCode, string message) => Results.Json(new { error = message }, statusCode: statusCode);
+
+    private static IResult ServeStoredFile(ProfilerEngine engine, string name)
+    {
+        var file = engine.Store.Find(name);
+        var stream = file is null ? null : engine.Store.OpenRead(file.Name);
+        if (file is null || stream is null)
+        {
+            return Error(StatusCodes.Status404NotFound, "no such stored file");
+        }
+        var contentType = engine.Registry.FindRenderer(file.Kind)?.Info.ContentType ?? Path.GetExtension(file.Name) switch
+        {
+            ".html" => "text/html; charset=utf-8",
+            ".json" => "application/json",
+            _ => "text/plain; charset=utf-8",
+        };
+        return new StoredFileResult(stream, contentType);
+    }
+
+    /// <summary>A stored file, with a policy that lets a generated page run only its own inline code and reach only this host.</summary>
+    private sealed class StoredFileResult(Stream stream, string contentType) : IResult
+    {
+        public const string PagePolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.ContentSecurityPolicy = PagePolicy;
+            return Results.Stream(stream, contentType).ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+using Pluggable.Host.Engine;
+
+namespace Pluggable.Host.Api;
+
+/// <summary>
+/// Runs around every API endpoint: refuses state-changing requests from other origins, sets the headers that keep
+/// responses from being sniffed or framed, and turns refusals into JSON errors with the right status code.
+/// </summary>
+internal sealed class RequestGuard
+{
+    private static readonly string[] StateChangingMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        http.Response.Headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'";
+        http.Response.Headers.CacheControl = "no-store";
+        if (StateChangingMethods.Contains(http.Request.Method) && IsCrossSite(http.Request))
+        {
+            return ProfilerEndpoints.Error(StatusCodes.Status403Forbidden, "refused: this request came from another site (Origin or Sec-Fetch-Site); use the profiler's own page or a non-browser client");
+        }
+        try
+        {
+            return await next(context);
+        }
+        catch (BadRequestException e)
+        {
+            return ProfilerEndpoints.Error(e.StatusCode, e.Message);
+        }
+        catch (ProfilerException e)
+        {
+            return ProfilerEndpoints.Error(e.Kind switch
+            {
+                ProfilerErrorKind.InvalidRequest => StatusCodes.Status400BadRequest,
+                ProfilerErrorKind.AlreadyRunning or ProfilerErrorKind.NotRunning => StatusCodes.Status409Conflict,
+                ProfilerErrorKind.NotFound => StatusCodes.Status404NotFound,
+                _ => StatusCodes.Status500InternalServerError,
+            }, e.Message);
+        }
+    }
+
+    /// <summary>A browser says where a request came from: Sec-Fetch-Site in modern ones, Origin in all. Clients that send neither (curl, code) are not browsers on another site.</summary>
+    private static bool IsCrossSite(HttpRequest request)
+    {
+        var fetchSite = request.Headers["Sec-Fetch-Site"].ToString();
+        if (fetchSite is "cross-site" or "same-site")
+        {
+            return true;
+        }
+        var origin = request.Headers.Origin.ToString();
+        if (string.IsNullOrEmpty(origin))
+        {
+            return false;
+        }
+        return !Uri.TryCreate(origin, UriKind.Absolute, out var originUri)
+            || !string.Equals(originUri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(originUri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase);
+    }
+}

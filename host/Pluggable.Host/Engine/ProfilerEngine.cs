@@ -1,0 +1,345 @@
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Options;
+using Pluggable.Core.Plugins;
+using Pluggable.Core.Profiles;
+using Pluggable.Core.Store;
+
+namespace Pluggable.Host.Engine;
+
+/// <summary>
+/// The one engine under the web UI, the HTTP API and the code API: at most one sampling session at a time, every
+/// command's options merged over the defaults, every profile stored and rendered. Every plugin call is guarded: a
+/// plugin that throws fails the command with a <see cref="ProfilerException"/> naming it, and the engine stays usable.
+/// </summary>
+public sealed class ProfilerEngine : IAsyncDisposable
+{
+    /// <summary>The renderer whose page a stop produces and the UI opens.</summary>
+    public const string DefaultRenderer = "flamegraph";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private JObject _fileDefaults;
+    private volatile RunningSession? _running;
+    private volatile StopResult? _lastStop;
+
+    /// <param name="registry">The loaded plugins.</param>
+    /// <param name="store">The results folder.</param>
+    /// <param name="target">The process every session samples.</param>
+    /// <param name="fileDefaults">The defaults file's content, or null; invalid defaults throw <see cref="OptionsException"/>.</param>
+    /// <param name="loggerFactory">For the engine's and the samplers' logs.</param>
+    /// <param name="clock">For session times; the system clock when null.</param>
+    public ProfilerEngine(PluginRegistry registry, ProfileStore store, TargetProcess target, JObject? fileDefaults, ILoggerFactory loggerFactory, TimeProvider? clock = null)
+    {
+        Registry = registry;
+        Store = store;
+        Target = target;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ProfilerEngine>();
+        _clock = clock ?? TimeProvider.System;
+        _fileDefaults = fileDefaults ?? new JObject();
+        DefaultOptions = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults), registry);
+    }
+
+    public PluginRegistry Registry { get; }
+
+    public ProfileStore Store { get; }
+
+    public TargetProcess Target { get; }
+
+    /// <summary>The effective defaults: the defaults file over the built-in ones.</summary>
+    public ProfilingOptions DefaultOptions { get; private set; }
+
+    public ProfilerStatus Status => _running is { } running
+        ? new ProfilerStatus(ProfilerStatus.Running, running.EventType.Info.Name, running.Since, Target, _lastStop)
+        : new ProfilerStatus(ProfilerStatus.Idle, null, null, Target, _lastStop);
+
+    /// <summary>The options a command runs with: <paramref name="request"/> over the defaults, validated against the plugins.</summary>
+    public ProfilingOptions EffectiveOptions(JObject? request)
+    {
+        try
+        {
+            return OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults, request), Registry);
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+        }
+    }
+
+    /// <summary>Replaces the defaults (the file's layer) after validating them; on error nothing changes.</summary>
+    public void ReplaceDefaults(JObject fileDefaults)
+    {
+        DefaultOptions = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, fileDefaults), Registry);
+        _fileDefaults = (JObject)fileDefaults.DeepClone();
+    }
+
+    /// <summary>Every event type with its availability for the target, probed now.</summary>
+    public IReadOnlyList<EventTypeStatus> EventTypes() =>
+        Registry.EventTypes.Select(e =>
+        {
+            var availability = Probe(e);
+            return new EventTypeStatus(e.Info.Name, e.Plugin, e.Info.Unit, e.Info.Description, availability.IsAvailable, availability.Reason, availability.Fix);
+        }).ToArray();
+
+    /// <summary>The event type a command without one runs: the options' <c>event</c>, else cpu when available, else the first available.</summary>
+    public string? DefaultEventType(ProfilingOptions options) =>
+        options.Event
+        ?? EventTypes().Where(e => e.Available).OrderBy(e => e.Name == "cpu" ? 0 : 1).Select(e => e.Name).FirstOrDefault();
+
+    public async Task<ProfilerStatus> StartAsync(string? eventType, JObject? options, CancellationToken cancellationToken = default)
+    {
+        var effective = EffectiveOptions(options);
+        var name = eventType ?? DefaultEventType(effective)
+            ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, "no event type is available for this target; see GET /api/event-types for the reasons");
+        var registered = Registry.FindEventType(name)
+            ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown event type '{name}'; known: {Registry.EventTypeNames}");
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_running is { } running)
+            {
+                throw new ProfilerException(ProfilerErrorKind.AlreadyRunning, $"a '{running.EventType.Info.Name}' session has been running since {running.Since:HH:mm:ss}; stop it first");
+            }
+            var availability = Probe(registered);
+            if (!availability.IsAvailable)
+            {
+                throw new ProfilerException(ProfilerErrorKind.InvalidRequest,
+                    $"event type '{name}' is not available: {availability.Reason}" + (availability.Fix is { } fix ? $" Fix: {fix}" : ""));
+            }
+            var request = new SamplingRequest(name, Target, effective, _loggerFactory.CreateLogger($"Pluggable.Sampler.{registered.Plugin}"));
+            ISamplingSession session;
+            try
+            {
+                session = await registered.Sampler.StartAsync(request, cancellationToken);
+            }
+            catch (OptionsException e)
+            {
+                throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Plugin {Plugin} failed to start {Event}", registered.Plugin, name);
+                throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"plugin '{registered.Plugin}' failed to start '{name}': {e.Message}", e);
+            }
+            var started = new RunningSession(session, registered, effective, _clock.GetUtcNow(), new CancellationTokenSource());
+            _running = started;
+            _ = StopAtLimitAsync(started);
+            _logger.LogInformation("Started {Event} on {Target} (pid {Pid})", name, Target.Name, Target.Pid);
+            return Status;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<StopResult> StopAsync(CancellationToken cancellationToken = default) => StopCoreAsync(null, "request", cancellationToken);
+
+    /// <summary>Renders a stored profile again, with <paramref name="options"/> merged over the defaults.</summary>
+    public async Task<StoredFile> RenderAsync(int id, JObject? options, string renderer = DefaultRenderer, CancellationToken cancellationToken = default)
+    {
+        var effective = EffectiveOptions(options);
+        var profile = await ReadStoredAsync(id, cancellationToken);
+        return await RenderProfilesAsync([id], [profile], renderer, effective, cancellationToken);
+    }
+
+    /// <summary>Renders a comparison of two stored profiles of the same unit with the <c>diffgraph</c> renderer.</summary>
+    public async Task<StoredFile> DiffAsync(int before, int after, JObject? options, CancellationToken cancellationToken = default)
+    {
+        var effective = EffectiveOptions(options);
+        var profiles = new[] { await ReadStoredAsync(before, cancellationToken), await ReadStoredAsync(after, cancellationToken) };
+        if (profiles[0].Metadata.Unit != profiles[1].Metadata.Unit)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest,
+                $"profile {before} is in {profiles[0].Metadata.Unit} and profile {after} in {profiles[1].Metadata.Unit}; only profiles of the same unit can be compared");
+        }
+        return await RenderProfilesAsync([before, after], profiles, "diffgraph", effective, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_running is { } running)
+        {
+            _running = null;
+            await running.Limit.CancelAsync();
+            await running.Session.DisposeAsync();
+        }
+    }
+
+    private async Task<StackProfile> ReadStoredAsync(int id, CancellationToken cancellationToken)
+    {
+        var read = await Store.ReadProfileAsync(id, cancellationToken)
+            ?? throw new ProfilerException(ProfilerErrorKind.NotFound, $"no stored profile has id {id}");
+        if (read.Errors.Count > 0)
+        {
+            _logger.LogWarning("Profile {Id} has {Count} unreadable lines, first {Error}", id, read.Errors.Count, read.Errors[0]);
+        }
+        return read.Profile;
+    }
+
+    private async Task<StopResult> StopCoreAsync(RunningSession? only, string stoppedBy, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        RunningSession running;
+        try
+        {
+            if (_running is not { } current || (only is not null && current != only))
+            {
+                throw new ProfilerException(ProfilerErrorKind.NotRunning, "no profiling session is running");
+            }
+            running = current;
+            _running = null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await running.Limit.CancelAsync();
+        var plugin = running.EventType.Plugin;
+        StackProfile profile;
+        try
+        {
+            profile = await running.Session.StopAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Plugin {Plugin} failed to stop {Event}", plugin, running.EventType.Info.Name);
+            throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"plugin '{plugin}' failed to stop '{running.EventType.Info.Name}': {e.Message}", e);
+        }
+        finally
+        {
+            await DisposeQuietlyAsync(running);
+        }
+
+        profile = profile.WithMetadata(Complete(profile.Metadata, running, stoppedBy));
+        var raw = await Store.SaveRawAsync(profile, cancellationToken);
+        var files = new List<StoredFile> { raw };
+        var warnings = new List<string>();
+        if (Registry.FindRenderer(DefaultRenderer) is not null)
+        {
+            try
+            {
+                files.Add(await RenderProfilesAsync([raw.Id], [profile], DefaultRenderer, running.Options, cancellationToken));
+            }
+            catch (ProfilerException e)
+            {
+                warnings.Add($"the profile is stored, but rendering it failed: {e.Message}");
+            }
+        }
+        else
+        {
+            warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
+        }
+        var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings);
+        _lastStop = result;
+        _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
+        return result;
+    }
+
+    private async Task<StoredFile> RenderProfilesAsync(IReadOnlyList<int> ids, IReadOnlyList<StackProfile> profiles, string rendererName, ProfilingOptions options, CancellationToken cancellationToken)
+    {
+        var renderer = Registry.FindRenderer(rendererName)
+            ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown renderer '{rendererName}'; known: {string.Join(", ", Registry.Renderers.Select(r => r.Info.Name))}");
+        if (renderer.Info.Inputs != profiles.Count)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"renderer '{rendererName}' takes {renderer.Info.Inputs} profile(s), not {profiles.Count}");
+        }
+        StackProfile[] transformed;
+        try
+        {
+            var pipeline = TransformPipeline.Build(options.Transforms, Registry);
+            transformed = profiles.Select(pipeline.Apply).ToArray();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.PluginFailed, e.Message, e);
+        }
+        var request = new RenderRequest(transformed, options.Transforms, options.RendererSection(rendererName));
+        try
+        {
+            return await Store.SaveRenderedAsync(ids, profiles[^1].Metadata.Event, renderer.Info.Name, renderer.Info.FileExtension,
+                (stream, ct) => renderer.Renderer.RenderAsync(request, stream, ct), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Renderer {Renderer} of plugin {Plugin} failed", rendererName, renderer.Plugin);
+            throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"renderer '{rendererName}' (plugin '{renderer.Plugin}') failed: {e.Message}", e);
+        }
+    }
+
+    private ProfileMetadata Complete(ProfileMetadata metadata, RunningSession running, string stoppedBy)
+    {
+        var properties = new Dictionary<string, string>(metadata.Properties);
+        if (stoppedBy != "request")
+        {
+            properties["stopped-by"] = stoppedBy;
+        }
+        return metadata with
+        {
+            TargetPid = metadata.TargetPid ?? Target.Pid,
+            TargetName = metadata.TargetName ?? Target.Name,
+            Start = metadata.Start ?? running.Since,
+            End = metadata.End ?? _clock.GetUtcNow(),
+            Partial = metadata.Partial || stoppedBy != "request",
+            Properties = properties,
+        };
+    }
+
+    private Availability Probe(RegisteredEventType eventType)
+    {
+        try
+        {
+            return eventType.Sampler.Probe(eventType.Info.Name, Target);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Plugin {Plugin} failed to probe {Event}", eventType.Plugin, eventType.Info.Name);
+            return Availability.Unavailable($"plugin '{eventType.Plugin}' failed to probe it: {e.Message}");
+        }
+    }
+
+    private async Task StopAtLimitAsync(RunningSession running)
+    {
+        try
+        {
+            await Task.Delay(running.Options.MaxDuration, _clock, running.Limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            await StopCoreAsync(running, "maxDuration", CancellationToken.None);
+        }
+        catch (ProfilerException e) when (e.Kind == ProfilerErrorKind.NotRunning)
+        {
+            // Stopped by a request at the same moment.
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Stopping the session at its time limit failed");
+        }
+    }
+
+    private async Task DisposeQuietlyAsync(RunningSession running)
+    {
+        running.Limit.Dispose();
+        try
+        {
+            await running.Session.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Plugin {Plugin} failed to release its session", running.EventType.Plugin);
+        }
+    }
+
+    private sealed record RunningSession(ISamplingSession Session, RegisteredEventType EventType, ProfilingOptions Options, DateTimeOffset Since, CancellationTokenSource Limit);
+}

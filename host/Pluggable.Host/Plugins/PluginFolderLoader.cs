@@ -1,0 +1,116 @@
+using System.Reflection;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Options;
+using Pluggable.Core.Plugins;
+
+namespace Pluggable.Host.Plugins;
+
+/// <summary>
+/// Loads every plugin folder (<c>&lt;dir&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>, or the assembly its <c>plugin.json</c> names) into
+/// its own load context, sharing the core contracts with the host. A folder that fails to load, or whose plugin
+/// throws from its constructor or its probe, is logged and listed as failed; the others load regardless.
+/// </summary>
+public sealed class PluginFolderLoader(ILoggerFactory loggerFactory)
+{
+    /// <summary>Types whose assemblies the host and every plugin must see as one: the contracts and what they expose.</summary>
+    private static readonly Type[] SharedTypes = [typeof(ISampler), typeof(ILogger), typeof(JObject)];
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<PluginFolderLoader>();
+
+    public PluginRegistry LoadAll(IEnumerable<string> pluginDirectories, TargetProcess target)
+    {
+        var builder = new PluginRegistryBuilder();
+        foreach (var directory in pluginDirectories.Select(Path.GetFullPath).Distinct())
+        {
+            if (!Directory.Exists(directory))
+            {
+                _logger.LogWarning("Plugins folder {Directory} does not exist; no plugins loaded from it", directory);
+                continue;
+            }
+            foreach (var folder in Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal))
+            {
+                var record = LoadFolder(folder, target, builder);
+                if (record.Status == PluginStatus.Loaded)
+                {
+                    _logger.LogInformation("Loaded plugin {Plugin} {Version} ({Kinds}) from {Folder}", record.Name, record.Version, string.Join(", ", record.Kinds), folder);
+                }
+                else
+                {
+                    _logger.LogError("Plugin {Plugin} from {Folder} failed to load: {Error}", record.Name, folder, record.Error);
+                }
+            }
+        }
+        return builder.Build();
+    }
+
+    private PluginRecord LoadFolder(string folder, TargetProcess target, PluginRegistryBuilder builder)
+    {
+        var folderName = Path.GetFileName(folder);
+        PluginManifest manifest;
+        try
+        {
+            manifest = PluginManifest.Read(folder);
+        }
+        catch (OptionsException e)
+        {
+            return builder.AddFailed(folderName, "", folder, e.Message);
+        }
+
+        var assemblyPath = Path.Combine(folder, manifest.Assembly ?? folderName + ".dll");
+        var name = manifest.Name ?? folderName;
+        if (!File.Exists(assemblyPath))
+        {
+            return builder.AddFailed(name, manifest.Version ?? "", folder, $"no plugin assembly: {Path.GetFileName(assemblyPath)} is not in {folder}");
+        }
+
+        string version = manifest.Version ?? "";
+        List<object> instances;
+        try
+        {
+            var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+            var assembly = loader.LoadDefaultAssembly();
+            version = manifest.Version ?? assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "";
+            instances = CreateInstances(assembly, new PluginContext(loggerFactory, folder));
+            foreach (var sampler in instances.OfType<ISampler>())
+            {
+                foreach (var eventType in sampler.EventTypes)
+                {
+                    sampler.Probe(eventType.Name, target);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            var root = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+            return builder.AddFailed(name, version, folder, $"{root.GetType().Name}: {root.Message}");
+        }
+        return builder.AddLoaded(name, version, folder, instances);
+    }
+
+    private static List<object> CreateInstances(Assembly assembly, PluginContext context)
+    {
+        var instances = new List<object>();
+        foreach (var type in assembly.GetExportedTypes())
+        {
+            if (type is not { IsClass: true, IsAbstract: false } || !IsPluginType(type))
+            {
+                continue;
+            }
+            if (type.GetConstructor([typeof(PluginContext)]) is { } withContext)
+            {
+                instances.Add(withContext.Invoke([context]));
+            }
+            else if (type.GetConstructor(Type.EmptyTypes) is { } parameterless)
+            {
+                instances.Add(parameterless.Invoke([]));
+            }
+        }
+        return instances;
+    }
+
+    private static bool IsPluginType(Type type) =>
+        typeof(ISampler).IsAssignableFrom(type) || typeof(IRenderer).IsAssignableFrom(type) || typeof(ITransformFactory).IsAssignableFrom(type);
+}

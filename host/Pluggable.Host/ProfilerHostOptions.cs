@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace Pluggable.Host;
+
+/// <summary>How the standalone server runs; the CLI's options map one to one onto these.</summary>
+public sealed class ProfilerHostOptions
+{
+    /// <summary>The address to listen on. Default <c>127.0.0.1</c>; anything not loopback needs <see cref="AllowRemote"/>.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>The port to listen on; 0 picks a free one. Default 8080.</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>The process to profile; null (the default) profiles the host's own process.</summary>
+    public int? Pid { get; set; }
+
+    /// <summary>The results folder. Default <c>./pluggable-results</c>.</summary>
+    public string ResultsFolder { get; set; } = "pluggable-results";
+
+    /// <summary>A JSON file of default profiling options, or null for the built-in defaults.</summary>
+    public string? OptionsFile { get; set; }
+
+    /// <summary>Folders to load plugins from, each holding one folder per plugin. Default: <c>plugins/</c> beside the host's binaries.</summary>
+    public List<string> PluginFolders { get; set; } = [DefaultPluginFolder];
+
+    /// <summary>Listen on a non-loopback address. Off by default: the UI has no authentication of its own yet.</summary>
+    public bool AllowRemote { get; set; }
+
+    public static string DefaultPluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    /// <summary>True when <see cref="Host"/> names the loopback interface (<c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c>).</summary>
+    public bool IsLoopback =>
+        Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>True when <see cref="Host"/> listens on every interface.</summary>
+    public bool IsCatchAll =>
+        Host is "*" or "+" || (IPAddress.TryParse(Host.Trim('[', ']'), out var address) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)));
+
+    /// <summary>The URL Kestrel listens on.</summary>
+    public string ListenUrl =>
+        $"http://{(IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : Host)}:{Port}";
+}

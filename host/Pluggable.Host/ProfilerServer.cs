@@ -1,0 +1,122 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Options;
+using Pluggable.Core.Store;
+using Pluggable.Host.Api;
+using Pluggable.Host.Engine;
+using Pluggable.Host.Plugins;
+using Pluggable.Host.Targets;
+using Pluggable.Host.Ui;
+
+namespace Pluggable.Host;
+
+/// <summary>The host's configuration is unusable (a remote bind without consent, a bad options file, a missing target); the CLI exits with code 2.</summary>
+public sealed class HostConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Runs the profiler's UI and API on Kestrel.</summary>
+public static class ProfilerServer
+{
+    /// <summary>Loads the plugins and the defaults, starts listening, and returns the running server.</summary>
+    /// <exception cref="HostConfigurationException">The options cannot be used; the message says why and what to pass.</exception>
+    public static async Task<RunningProfilerServer> StartAsync(ProfilerHostOptions options, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    {
+        if (!options.IsLoopback && !options.AllowRemote)
+        {
+            throw new HostConfigurationException(
+                $"refusing to listen on {options.Host}: the profiler UI can start and stop profiling and read profiles, and would be reachable from the network. " +
+                "Bind to 127.0.0.1 and reach it through an SSH tunnel, or pass --allow-remote if the address is protected.");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ProfilerServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+        {
+            builder.Logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; });
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseUrls(options.ListenUrl);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequests.MaxBodyBytes);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+
+        var app = builder.Build();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var logger = loggerFactory.CreateLogger(typeof(ProfilerServer));
+        if (options.IsCatchAll)
+        {
+            logger.LogWarning("LISTENING ON EVERY INTERFACE ({Host}): anyone who can reach this port can profile this process and read its profiles. Put an authenticating proxy or a firewall in front of it.", options.Host);
+        }
+        else if (!options.IsLoopback)
+        {
+            logger.LogWarning("Listening on non-loopback address {Host}: make sure only trusted clients can reach it", options.Host);
+        }
+
+        var engine = CreateEngine(options, loggerFactory);
+        app.MapProfilerApi(engine);
+        app.MapProfilerPage();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync();
+            await engine.DisposeAsync();
+            throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
+        }
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Open {Address} in a browser.", engine.Target.Name, engine.Target.Pid, address);
+        return new RunningProfilerServer(app, engine, address);
+    }
+
+    /// <summary>Builds the engine the options describe: the target, the plugins, the store and the validated defaults.</summary>
+    public static ProfilerEngine CreateEngine(ProfilerHostOptions options, ILoggerFactory loggerFactory)
+    {
+        TargetProcess target;
+        try
+        {
+            target = options.Pid is { } pid ? TargetProcesses.ByPid(pid) : TargetProcesses.Self();
+        }
+        catch (ArgumentException e)
+        {
+            throw new HostConfigurationException($"--pid: {e.Message}", e);
+        }
+        var registry = new PluginFolderLoader(loggerFactory).LoadAll(options.PluginFolders, target);
+        try
+        {
+            var defaults = options.OptionsFile is null ? null : OptionsDocument.Load(options.OptionsFile);
+            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder), target, defaults, loggerFactory);
+        }
+        catch (OptionsException e)
+        {
+            throw new HostConfigurationException($"--options: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>A started server: its address and engine; dispose to stop it.</summary>
+public sealed class RunningProfilerServer(WebApplication app, ProfilerEngine engine, Uri address) : IAsyncDisposable
+{
+    public Uri Address { get; } = address;
+
+    public ProfilerEngine Engine { get; } = engine;
+
+    /// <summary>Completes when the host is asked to shut down (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await Engine.DisposeAsync();
+    }
+}

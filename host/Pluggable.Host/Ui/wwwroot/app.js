@@ -1,0 +1,250 @@
+// The profiler's page. It talks only to the HTTP API, with relative URLs so it also works mounted under a prefix.
+// Every value from the server is put into the page as text (textContent), never as markup.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { running: false, since: null, clockSkew: 0, timer: null, profiles: [], eventTypes: [] };
+
+async function api(method, path, body) {
+  const init = { method, headers: {} };
+  if (method !== "GET") {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body ?? {});
+  }
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    const reason = data && data.error ? data.error : `${response.status} ${response.statusText}`;
+    throw new Error(reason);
+  }
+  return data;
+}
+
+function showMessage(text, kind) {
+  const box = $("message");
+  box.textContent = text;
+  box.className = kind === "info" ? "message info" : "message";
+  box.hidden = !text;
+}
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "text") node.textContent = value;
+    else if (key === "className") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatCount(n) { return Number(n).toLocaleString("en-US"); }
+
+function formatElapsed(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const two = (x) => String(x).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${two(m)}:${two(sec)}`;
+}
+
+async function loadEventTypes() {
+  const types = await api("GET", "api/event-types");
+  state.eventTypes = types;
+  const select = $("event");
+  const previous = select.value;
+  select.replaceChildren();
+  for (const type of types) {
+    const label = type.available ? `${type.name} (${type.unit})` : `${type.name} (unavailable)`;
+    const option = el("option", { value: type.name, text: label });
+    option.disabled = !type.available;
+    option.title = type.available ? type.description : `${type.reason || "unavailable"}${type.fix ? " Fix: " + type.fix : ""}`;
+    select.append(option);
+  }
+  const available = types.filter((t) => t.available);
+  const preferred = available.find((t) => t.name === previous) || available.find((t) => t.name === "cpu") || available[0];
+  if (preferred) select.value = preferred.name;
+  describeSelected();
+}
+
+function describeSelected() {
+  const type = state.eventTypes.find((t) => t.name === $("event").value);
+  const unavailable = state.eventTypes.filter((t) => !t.available);
+  const lines = [];
+  if (type) lines.push(`${type.name}: ${type.description} (from ${type.plugin})`);
+  for (const t of unavailable) lines.push(`${t.name} is unavailable: ${t.reason || ""}${t.fix ? " Fix: " + t.fix : ""}`);
+  if (state.eventTypes.length === 0) lines.push("No event types are loaded: see Plugins below.");
+  const hint = $("event-hint");
+  hint.replaceChildren(...lines.map((line) => el("span", { text: line, className: "hint-line" }, el("br"))));
+}
+
+function renderStatus(status) {
+  state.running = status.state === "running";
+  const toggle = $("toggle");
+  toggle.textContent = state.running ? "Stop profiling" : "Start profiler";
+  toggle.setAttribute("aria-pressed", String(state.running));
+  $("event").disabled = state.running;
+  if (state.running) {
+    state.since = Date.parse(status.since);
+    if (status.event) $("event").value = status.event;
+    if (!state.timer) state.timer = setInterval(tick, 500);
+    tick();
+  } else {
+    clearInterval(state.timer);
+    state.timer = null;
+    $("elapsed").textContent = "";
+  }
+  const t = status.target;
+  $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`;
+}
+
+function tick() {
+  if (state.running && state.since) {
+    $("elapsed").textContent = `Running ${$("event").value} for ${formatElapsed(Date.now() - state.since)}`;
+  }
+}
+
+async function refreshStatus() {
+  const wasRunning = state.running;
+  const status = await api("GET", "api/profiler");
+  renderStatus(status);
+  if (wasRunning && !state.running) {
+    await refreshProfiles();
+    const last = status.lastStop;
+    if (last && last.stoppedBy !== "request") showMessage(`The session stopped by itself (${last.stoppedBy}); profile ${last.id} keeps what was collected.`, "info");
+  }
+}
+
+async function toggle() {
+  const button = $("toggle");
+  button.disabled = true;
+  showMessage("");
+  try {
+    if (!state.running) {
+      renderStatus(await api("POST", "api/profiler/start", { event: $("event").value }));
+    } else {
+      // Opened now, while the click still counts as a user gesture, so that popup blockers let the flamegraph through.
+      const page = window.open("", "_blank");
+      let result;
+      try {
+        result = await api("POST", "api/profiler/stop", {});
+      } catch (error) {
+        if (page) page.close();
+        throw error;
+      }
+      const rendered = result.files.find((f) => f.kind !== "raw") || result.files[0];
+      if (page) page.location.href = `profiles/${encodeURIComponent(rendered.name)}`;
+      if (result.warnings.length) showMessage(result.warnings.join(" "));
+      else if (result.partial) showMessage(`Profile ${result.id} is partial: the session ended early.`, "info");
+      await refreshStatus();
+      await refreshProfiles();
+    }
+  } catch (error) {
+    showMessage(error.message);
+    await refreshStatus().catch(() => {});
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function refreshProfiles() {
+  state.profiles = await api("GET", "api/profiles");
+  renderProfiles();
+}
+
+function renderProfiles() {
+  const showRaw = $("show-raw").checked;
+  const container = $("profiles");
+  const files = state.profiles.filter((f) => showRaw || f.kind !== "raw");
+  $("empty").hidden = state.profiles.length > 0;
+  const days = new Map();
+  for (const file of files) {
+    const created = new Date(file.created);
+    const day = created.toLocaleDateString(undefined, { weekday: "short", year: "numeric", month: "short", day: "numeric" });
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(file);
+  }
+  const sections = [];
+  for (const [day, dayFiles] of days) {
+    const list = el("ul", { className: "day" });
+    for (const file of dayFiles) list.append(profileItem(file));
+    sections.push(el("h3", { text: day }), list);
+  }
+  container.replaceChildren(...sections);
+}
+
+function profileItem(file) {
+  const time = new Date(file.created).toLocaleTimeString();
+  const id = file.other ? `${file.id}→${file.other}` : `#${file.id}`;
+  const link = el("a", { href: `profiles/${encodeURIComponent(file.name)}`, target: "_blank", rel: "noopener", text: file.name });
+  const unitOfSamples = file.samples === 1 ? "sample" : "samples";
+  const item = el("li", { className: file.kind === "raw" ? "raw" : "" },
+    el("span", { className: "id", text: id }),
+    el("span", { className: "event", text: file.event }),
+    link,
+    el("span", { className: "meta", text: `${formatCount(file.samples)} ${unitOfSamples} · ${formatBytes(file.bytes)} · ${time}` }));
+  if (file.kind === "raw") item.append(el("span", { className: "badge", text: "TXT" }));
+  if (!file.other && file.kind !== "raw") {
+    const remove = el("button", { type: "button", text: "Delete", "aria-label": `Delete profile ${file.id}` });
+    remove.addEventListener("click", () => deleteProfile(file.id));
+    item.append(el("span", { className: "actions" }, remove));
+  }
+  return item;
+}
+
+async function deleteProfile(id) {
+  if (!confirm(`Delete profile #${id} and its files?`)) return;
+  try {
+    await api("DELETE", `api/profiles/${id}`);
+    await refreshProfiles();
+  } catch (error) { showMessage(error.message); }
+}
+
+async function deleteAll() {
+  if (!confirm("Delete all profiling results? This cannot be undone.")) return;
+  try {
+    await api("DELETE", "api/profiles");
+    showMessage("");
+    await refreshProfiles();
+  } catch (error) { showMessage(error.message); }
+}
+
+async function loadOptions() {
+  $("options").textContent = JSON.stringify(await api("GET", "api/options"), null, 2);
+}
+
+async function loadPlugins() {
+  const plugins = await api("GET", "api/plugins");
+  const failed = plugins.filter((p) => p.status !== "loaded");
+  $("plugins-failed").textContent = failed.length ? `(${failed.length} failed)` : "";
+  if (failed.length) $("plugins-panel").open = true;
+  $("plugins").replaceChildren(...plugins.map((p) => {
+    const offers = [...p.eventTypes, ...p.renderers, ...p.transforms].join(", ");
+    const text = p.status === "loaded"
+      ? `${p.name} ${p.version}: ${p.kinds.join(", ")}${offers ? " (" + offers + ")" : ""}`
+      : `${p.name}: failed: ${p.error}`;
+    return el("li", { className: p.status === "loaded" ? "" : "failed", text });
+  }));
+}
+
+async function start() {
+  $("toggle").addEventListener("click", toggle);
+  $("event").addEventListener("change", describeSelected);
+  $("show-raw").addEventListener("change", renderProfiles);
+  $("delete-all").addEventListener("click", deleteAll);
+  const loads = [loadEventTypes(), refreshStatus(), refreshProfiles(), loadOptions(), loadPlugins()];
+  const failures = (await Promise.allSettled(loads)).filter((r) => r.status === "rejected");
+  if (failures.length) showMessage(`Could not load the page's data: ${failures.map((f) => f.reason.message).join("; ")}`);
+  // Sessions can also be started and stopped from the API, from code, or by a time limit.
+  setInterval(() => refreshStatus().catch((error) => showMessage(error.message)), 2000);
+}
+
+start();

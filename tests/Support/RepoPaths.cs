@@ -1,0 +1,24 @@
+namespace Pluggable.Testing;
+
+/// <summary>Where things are in the repository the tests were built from.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>The folder every plugin project builds into: one folder per plugin, as the host loads them.</summary>
+    public static string BuiltPlugins => Path.Combine(Root, "artifacts", "plugins");
+
+    public static string Tests => Path.Combine(Root, "tests");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Pluggable.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Pluggable.sln above {AppContext.BaseDirectory}");
+    }
+}

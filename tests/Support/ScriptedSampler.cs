@@ -1,0 +1,70 @@
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Testing;
+
+/// <summary>
+/// A sampler that returns the folded text it was given, to exercise the host's mechanics (sessions, storage, errors)
+/// without sampling anything. Lives only in tests: the shipped samplers are all real.
+/// </summary>
+public sealed class ScriptedSampler(string eventType = "scripted", string unit = KnownUnits.Samples) : ISampler
+{
+    /// <summary>The folded text the next stop returns.</summary>
+    public string Folded { get; set; } = "Main;Work;Hot 70\nMain;Work;Cold 30\n";
+
+    public Availability Availability { get; set; } = Availability.Available;
+
+    public Exception? ThrowOnProbe { get; set; }
+
+    public Exception? ThrowOnStart { get; set; }
+
+    public Exception? ThrowOnStop { get; set; }
+
+    /// <summary>Marks the profile partial, as a sampler does when its target exits.</summary>
+    public bool Partial { get; set; }
+
+    public int SessionsStarted { get; private set; }
+
+    public int SessionsDisposed { get; private set; }
+
+    public SamplingRequest? LastRequest { get; private set; }
+
+    public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, unit, "scripted stacks for tests")];
+
+    public Availability Probe(string eventType, TargetProcess target) => ThrowOnProbe is { } e ? throw e : Availability;
+
+    public Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken)
+    {
+        if (ThrowOnStart is { } e)
+        {
+            throw e;
+        }
+        LastRequest = request;
+        SessionsStarted++;
+        return Task.FromResult<ISamplingSession>(new Session(this, request));
+    }
+
+    private sealed class Session(ScriptedSampler sampler, SamplingRequest request) : ISamplingSession
+    {
+        public Task<StackProfile> StopAsync(CancellationToken cancellationToken)
+        {
+            if (sampler.ThrowOnStop is { } e)
+            {
+                throw e;
+            }
+            var profile = FoldedFormat.Read(sampler.Folded).Profile;
+            return Task.FromResult(profile.WithMetadata(profile.Metadata with
+            {
+                Event = request.EventType,
+                Unit = sampler.EventTypes[0].Unit,
+                Partial = sampler.Partial,
+            }));
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            sampler.SessionsDisposed++;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
