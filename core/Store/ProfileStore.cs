@@ -64,8 +64,7 @@ public sealed partial class ProfileStore
     public async Task<StoredFile> SaveRawAsync(StackProfile profile, CancellationToken cancellationToken = default)
     {
         var id = NextId();
-        var name = $"{id}-{profile.Metadata.Event}-{Timestamp()}.txt";
-        await WriteAtomicallyAsync(name, (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
+        var name = await WriteAtomicallyAsync(ts => $"{id}-{profile.Metadata.Event}-{ts}.txt", (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
         return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
     }
 
@@ -80,12 +79,11 @@ public sealed partial class ProfileStore
             2 => $"{ids[0]}-{ids[1]}",
             _ => throw new ArgumentException("a rendered file belongs to one profile or to two", nameof(ids)),
         };
-        var name = $"{subject}-{kind}-{Timestamp()}.{extension}";
-        if (!FileNamePattern().IsMatch(name))
+        if (!FileNamePattern().IsMatch($"{subject}-{kind}-{Timestamp(_clock.GetUtcNow())}.{extension}"))
         {
-            throw new ArgumentException($"'{name}' does not follow the store's naming scheme");
+            throw new ArgumentException($"'{kind}' and '{extension}' do not fit the store's naming scheme");
         }
-        await WriteAtomicallyAsync(name, write, cancellationToken);
+        var name = await WriteAtomicallyAsync(ts => $"{subject}-{kind}-{ts}.{extension}", write, cancellationToken);
         return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
     }
 
@@ -140,9 +138,14 @@ public sealed partial class ProfileStore
         return deleted;
     }
 
-    private async Task WriteAtomicallyAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes to a temporary file, then renames it to the name <paramref name="nameAt"/> gives for the current time.
+    /// When that name is taken (a second render of one profile within the same second), the next second's name is used,
+    /// so no file is ever replaced.
+    /// </summary>
+    private async Task<string> WriteAtomicallyAsync(Func<string, string> nameAt, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
-        var temp = Path.Combine(Folder, $"{TempPrefix}{Guid.NewGuid():N}-{name}");
+        var temp = Path.Combine(Folder, $"{TempPrefix}{Guid.NewGuid():N}");
         try
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
@@ -151,7 +154,19 @@ public sealed partial class ProfileStore
                 await stream.FlushAsync(cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(temp, Path.Combine(Folder, name), overwrite: false);
+            for (var time = _clock.GetUtcNow(); ; time = time.AddSeconds(1))
+            {
+                var name = nameAt(Timestamp(time));
+                try
+                {
+                    File.Move(temp, Path.Combine(Folder, name), overwrite: false);
+                    return name;
+                }
+                catch (IOException) when (File.Exists(Path.Combine(Folder, name)))
+                {
+                    // Taken: try the next second.
+                }
+            }
         }
         catch
         {
@@ -228,7 +243,7 @@ public sealed partial class ProfileStore
         return (samples, eventType);
     }
 
-    private string Timestamp() => _clock.GetUtcNow().ToString(TimestampFormat, CultureInfo.InvariantCulture);
+    private static string Timestamp(DateTimeOffset time) => time.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
     private static bool IsPlainName(string name) =>
         name.Length is > 0 and < 256 && name == Path.GetFileName(name) && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;

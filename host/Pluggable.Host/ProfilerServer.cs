@@ -24,26 +24,18 @@ public static class ProfilerServer
 {
     /// <summary>Loads the plugins and the defaults, starts listening, and returns the running server.</summary>
     /// <exception cref="HostConfigurationException">The options cannot be used; the message says why and what to pass.</exception>
-    public static async Task<RunningProfilerServer> StartAsync(ProfilerHostOptions options, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
-    {
-        if (!options.IsLoopback && !options.AllowRemote)
-        {
-            throw new HostConfigurationException(
-                $"refusing to listen on {options.Host}: the profiler UI can start and stop profiling and read profiles, and would be reachable from the network. " +
-                "Bind to 127.0.0.1 and reach it through an SSH tunnel, or pass --allow-remote if the address is protected.");
-        }
+    public static Task<RunningProfilerServer> StartAsync(ProfilerHostOptions options, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(options, loggerFactory => CreateEngine(options, loggerFactory), configureLogging, cancellationToken);
 
+    /// <summary>Serves an engine built elsewhere (by tests, or by an application that composes its own plugins).</summary>
+    public static Task<RunningProfilerServer> StartAsync(ProfilerHostOptions options, ProfilerEngine engine, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(options, _ => engine, configureLogging, cancellationToken);
+
+    private static async Task<RunningProfilerServer> StartCoreAsync(ProfilerHostOptions options, Func<ILoggerFactory, ProfilerEngine> createEngine, Action<ILoggingBuilder>? configureLogging, CancellationToken cancellationToken)
+    {
+        CheckBinding(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ProfilerServer).Assembly.GetName().Name });
-        builder.Logging.ClearProviders();
-        if (configureLogging is null)
-        {
-            builder.Logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; });
-        }
-        else
-        {
-            configureLogging(builder.Logging);
-        }
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ConfigureLogging(builder.Logging, configureLogging);
         builder.WebHost.UseUrls(options.ListenUrl);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequests.MaxBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
@@ -60,7 +52,16 @@ public static class ProfilerServer
             logger.LogWarning("Listening on non-loopback address {Host}: make sure only trusted clients can reach it", options.Host);
         }
 
-        var engine = CreateEngine(options, loggerFactory);
+        ProfilerEngine engine;
+        try
+        {
+            engine = createEngine(loggerFactory);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         app.MapProfilerApi(engine);
         app.MapProfilerPage();
         try
@@ -76,6 +77,30 @@ public static class ProfilerServer
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Open {Address} in a browser.", engine.Target.Name, engine.Target.Pid, address);
         return new RunningProfilerServer(app, engine, address);
+    }
+
+    private static void CheckBinding(ProfilerHostOptions options)
+    {
+        if (!options.IsLoopback && !options.AllowRemote)
+        {
+            throw new HostConfigurationException(
+                $"refusing to listen on {options.Host}: the profiler UI can start and stop profiling and read profiles, and would be reachable from the network. " +
+                "Bind to 127.0.0.1 and reach it through an SSH tunnel, or pass --allow-remote if the address is protected.");
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, Action<ILoggingBuilder>? custom)
+    {
+        logging.ClearProviders();
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (custom is null)
+        {
+            logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; });
+        }
+        else
+        {
+            custom(logging);
+        }
     }
 
     /// <summary>Builds the engine the options describe: the target, the plugins, the store and the validated defaults.</summary>

@@ -24,6 +24,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     private readonly TimeProvider _clock;
     private JObject _fileDefaults;
     private volatile RunningSession? _running;
+    private volatile RunningSession? _stopping;
     private volatile StopResult? _lastStop;
 
     /// <param name="registry">The loaded plugins.</param>
@@ -53,9 +54,12 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <summary>The effective defaults: the defaults file over the built-in ones.</summary>
     public ProfilingOptions DefaultOptions { get; private set; }
 
-    public ProfilerStatus Status => _running is { } running
-        ? new ProfilerStatus(ProfilerStatus.Running, running.EventType.Info.Name, running.Since, Target, _lastStop)
-        : new ProfilerStatus(ProfilerStatus.Idle, null, null, Target, _lastStop);
+    public ProfilerStatus Status => (_running, _stopping) switch
+    {
+        ({ } running, _) => new ProfilerStatus(ProfilerStatus.Running, running.EventType.Info.Name, running.Since, Target, _lastStop),
+        (null, { } stopping) => new ProfilerStatus(ProfilerStatus.Stopping, stopping.EventType.Info.Name, stopping.Since, Target, _lastStop),
+        _ => new ProfilerStatus(ProfilerStatus.Idle, null, null, Target, _lastStop),
+    };
 
     /// <summary>The options a command runs with: <paramref name="request"/> over the defaults, validated against the plugins.</summary>
     public ProfilingOptions EffectiveOptions(JObject? request)
@@ -104,6 +108,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
             if (_running is { } running)
             {
                 throw new ProfilerException(ProfilerErrorKind.AlreadyRunning, $"a '{running.EventType.Info.Name}' session has been running since {running.Since:HH:mm:ss}; stop it first");
+            }
+            if (_stopping is { } stopping)
+            {
+                throw new ProfilerException(ProfilerErrorKind.AlreadyRunning, $"the '{stopping.EventType.Info.Name}' session is still being stopped and stored; start again in a moment");
             }
             var availability = Probe(registered);
             if (!availability.IsAvailable)
@@ -193,6 +201,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
                 throw new ProfilerException(ProfilerErrorKind.NotRunning, "no profiling session is running");
             }
             running = current;
+            _stopping = running;
             _running = null;
         }
         finally
@@ -200,46 +209,53 @@ public sealed class ProfilerEngine : IAsyncDisposable
             _gate.Release();
         }
 
-        await running.Limit.CancelAsync();
-        var plugin = running.EventType.Plugin;
-        StackProfile profile;
         try
         {
-            profile = await running.Session.StopAsync(cancellationToken);
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Plugin {Plugin} failed to stop {Event}", plugin, running.EventType.Info.Name);
-            throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"plugin '{plugin}' failed to stop '{running.EventType.Info.Name}': {e.Message}", e);
+            await running.Limit.CancelAsync();
+            var plugin = running.EventType.Plugin;
+            StackProfile profile;
+            try
+            {
+                profile = await running.Session.StopAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Plugin {Plugin} failed to stop {Event}", plugin, running.EventType.Info.Name);
+                throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"plugin '{plugin}' failed to stop '{running.EventType.Info.Name}': {e.Message}", e);
+            }
+            finally
+            {
+                await DisposeQuietlyAsync(running);
+            }
+
+            profile = profile.WithMetadata(Complete(profile.Metadata, running, stoppedBy));
+            var raw = await Store.SaveRawAsync(profile, cancellationToken);
+            var files = new List<StoredFile> { raw };
+            var warnings = new List<string>();
+            if (Registry.FindRenderer(DefaultRenderer) is not null)
+            {
+                try
+                {
+                    files.Add(await RenderProfilesAsync([raw.Id], [profile], DefaultRenderer, running.Options, cancellationToken));
+                }
+                catch (ProfilerException e)
+                {
+                    warnings.Add($"the profile is stored, but rendering it failed: {e.Message}");
+                }
+            }
+            else
+            {
+                warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
+            }
+            var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings);
+            _lastStop = result;
+            _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
+            return result;
         }
         finally
         {
-            await DisposeQuietlyAsync(running);
+            _stopping = null;
         }
-
-        profile = profile.WithMetadata(Complete(profile.Metadata, running, stoppedBy));
-        var raw = await Store.SaveRawAsync(profile, cancellationToken);
-        var files = new List<StoredFile> { raw };
-        var warnings = new List<string>();
-        if (Registry.FindRenderer(DefaultRenderer) is not null)
-        {
-            try
-            {
-                files.Add(await RenderProfilesAsync([raw.Id], [profile], DefaultRenderer, running.Options, cancellationToken));
-            }
-            catch (ProfilerException e)
-            {
-                warnings.Add($"the profile is stored, but rendering it failed: {e.Message}");
-            }
-        }
-        else
-        {
-            warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
-        }
-        var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings);
-        _lastStop = result;
-        _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
-        return result;
     }
 
     private async Task<StoredFile> RenderProfilesAsync(IReadOnlyList<int> ids, IReadOnlyList<StackProfile> profiles, string rendererName, ProfilingOptions options, CancellationToken cancellationToken)
@@ -306,11 +322,9 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     private async Task StopAtLimitAsync(RunningSession running)
     {
-        try
-        {
-            await Task.Delay(running.Options.MaxDuration, _clock, running.Limit.Token);
-        }
-        catch (OperationCanceledException)
+        // Awaited without throwing: a stop before the limit is the normal case, and an exception for it would show in exception profiles of the host.
+        await Task.Delay(running.Options.MaxDuration, _clock, running.Limit.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (running.Limit.IsCancellationRequested)
         {
             return;
         }

@@ -11,6 +11,9 @@ public sealed record ProfilerStatus(string State, string? Event, DateTimeOffset?
 {
     public const string Idle = "idle";
     public const string Running = "running";
+
+    /// <summary>Stopped sampling; the profile is being stored and rendered. A start now is refused.</summary>
+    public const string Stopping = "stopping";
 }
 
 /// <summary>What a stop stored: the profile's id, its sample count, the files written, and anything the user should know.</summary>

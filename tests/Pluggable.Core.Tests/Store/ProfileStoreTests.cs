@@ -69,6 +69,20 @@ public class ProfileStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_renders_of_one_profile_in_the_same_second_are_both_kept()
+    {
+        var store = new ProfileStore(_folder.Path, new FixedClock(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)));
+        var raw = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+
+        var first = await store.SaveRenderedAsync([raw.Id], "cpu", "flamegraph", "html", (s, ct) => s.WriteAsync("first"u8.ToArray(), ct).AsTask());
+        var second = await store.SaveRenderedAsync([raw.Id], "cpu", "flamegraph", "html", (s, ct) => s.WriteAsync("second"u8.ToArray(), ct).AsTask());
+
+        first.Name.Should().Be("1-cpu-flamegraph-20260102-030405.html");
+        second.Name.Should().Be("1-cpu-flamegraph-20260102-030406.html");
+        File.ReadAllText(_folder.File(first.Name)).Should().Be("first");
+    }
+
+    [Fact]
     public async Task A_write_that_fails_leaves_neither_a_listed_file_nor_a_temporary_one()
     {
         var store = new ProfileStore(_folder.Path);

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { running: false, since: null, clockSkew: 0, timer: null, profiles: [], eventTypes: [] };
+const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [] };
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
@@ -88,6 +88,7 @@ function describeSelected() {
 
 function renderStatus(status) {
   state.running = status.state === "running";
+  state.stopping = status.state === "stopping";
   const toggle = $("toggle");
   toggle.textContent = state.running ? "Stop profiling" : "Start profiler";
   toggle.setAttribute("aria-pressed", String(state.running));
@@ -100,7 +101,7 @@ function renderStatus(status) {
   } else {
     clearInterval(state.timer);
     state.timer = null;
-    $("elapsed").textContent = "";
+    $("elapsed").textContent = state.stopping ? "Stopping and storing the profile…" : "";
   }
   const t = status.target;
   $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`;
@@ -113,10 +114,10 @@ function tick() {
 }
 
 async function refreshStatus() {
-  const wasRunning = state.running;
+  const wasBusy = state.running || state.stopping;
   const status = await api("GET", "api/profiler");
   renderStatus(status);
-  if (wasRunning && !state.running) {
+  if (wasBusy && status.state === "idle") {
     await refreshProfiles();
     const last = status.lastStop;
     if (last && last.stoppedBy !== "request") showMessage(`The session stopped by itself (${last.stoppedBy}); profile ${last.id} keeps what was collected.`, "info");

@@ -1,0 +1,102 @@
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Etlx;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Plugins.EventPipe;
+
+/// <summary>
+/// Sums event weights by call stack while the session runs, keeping only TraceLog's stack index per event, and names
+/// the frames once the session has ended: only then has the end-of-session rundown described every method the stacks
+/// pass through (including methods jitted during the session and ReadyToRun framework code).
+/// </summary>
+internal sealed class StackAggregator
+{
+    private readonly Dictionary<(CallStackIndex Stack, string? Leaf, int Thread), double> _weights = [];
+    private readonly HashSet<int> _ignoredThreads = [];
+
+    /// <summary>How many events were added.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>Leaves out the events of a thread: the profiler's own event-processing thread when it profiles its own process.</summary>
+    public void IgnoreThread(int threadId) => _ignoredThreads.Add(threadId);
+
+    /// <summary>Adds an event's weight to its call stack, with an optional extra leaf frame (the allocated or thrown type).</summary>
+    public void Add(TraceEvent data, double weight, string? leaf = null) => Add(data.CallStackIndex(), data.ThreadID, weight, leaf);
+
+    public void Add(CallStackIndex stack, int threadId, double weight, string? leaf = null)
+    {
+        if (!(weight > 0) || double.IsInfinity(weight) || _ignoredThreads.Contains(threadId))
+        {
+            return;
+        }
+        Events++;
+        var key = (stack, leaf, threadId);
+        _weights[key] = _weights.GetValueOrDefault(key) + weight;
+    }
+
+    /// <summary>Builds the profile, naming every frame from <paramref name="log"/>.</summary>
+    /// <param name="log">The session's TraceLog, after the session's stream has ended.</param>
+    /// <param name="metadata">The profile's metadata; its sample count is set here.</param>
+    /// <param name="threadName">When not null, each stack gets a root frame naming its thread.</param>
+    /// <param name="leafPlumbing">Name prefixes of frames to leave out at the leaf end (the machinery that raised the event).</param>
+    public StackProfile Build(TraceLog log, ProfileMetadata metadata, Func<int, string>? threadName, IReadOnlyList<string> leafPlumbing)
+    {
+        var builder = new StackProfileBuilder(metadata with { Samples = Events });
+        var frames = new Dictionary<CodeAddressIndex, (string Name, int Id)>();
+        var stack = new List<int>(64);
+        foreach (var ((stackIndex, leaf, thread), weight) in _weights)
+        {
+            stack.Clear();
+            var atLeaf = true;
+            for (var i = stackIndex; i != CallStackIndex.Invalid; i = log.CallStacks.Caller(i))
+            {
+                var address = log.CallStacks.CodeAddressIndex(i);
+                if (!frames.TryGetValue(address, out var frame))
+                {
+                    var name = FrameName(log, address);
+                    frames[address] = frame = (name, builder.Intern(name, FrameKind.Managed));
+                }
+                if (atLeaf && leafPlumbing.Any(prefix => frame.Name.StartsWith(prefix, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+                atLeaf = false;
+                stack.Add(frame.Id);
+            }
+            stack.Reverse();
+            if (stack.Count == 0)
+            {
+                stack.Add(builder.Intern("[no managed frames]", FrameKind.Synthetic));
+            }
+            if (threadName is not null)
+            {
+                stack.Insert(0, builder.Intern(threadName(thread), FrameKind.Synthetic));
+            }
+            if (leaf is not null)
+            {
+                stack.Add(builder.Intern(leaf, FrameKind.Synthetic));
+            }
+            builder.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), Math.Max(1, (long)Math.Round(weight)));
+        }
+        return builder.Build();
+    }
+
+    /// <summary><c>Namespace.Type.Method</c> with generic arguments, without the parameter list; the module in brackets when the method is unknown.</summary>
+    internal static string FrameName(TraceLog log, CodeAddressIndex address)
+    {
+        var method = log.CodeAddresses.MethodIndex(address);
+        var name = method == MethodIndex.Invalid ? "" : log.CodeAddresses.Methods.FullMethodName(method);
+        if (string.IsNullOrEmpty(name))
+        {
+            var module = log.CodeAddresses.ModuleFile(address)?.Name;
+            return string.IsNullOrEmpty(module) ? "[unknown]" : $"[{module}]";
+        }
+        return WithoutParameters(name);
+    }
+
+    internal static string WithoutParameters(string fullMethodName)
+    {
+        var open = fullMethodName.IndexOf('(');
+        return open > 0 ? fullMethodName[..open] : fullMethodName;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Newtonsoft.Json.Linq;
+using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.Testing;
+
+namespace Pluggable.Host.Tests.Api;
+
+public class StoredFileTests : IAsyncLifetime
+{
+    private readonly ScriptedSampler _sampler = new("scripted");
+    private TestHost _host = null!;
+    private string _rawName = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = await TestHost.StartAsync([_sampler, new FlamegraphRenderer()]);
+        var stopped = await _host.ProfileAsync("scripted", TimeSpan.Zero);
+        _rawName = stopped["files"]![0]!["name"]!.Value<string>()!;
+        File.WriteAllText(Path.Combine(_host.ResultsFolder, "notes.txt"), "not a profile");
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task A_listed_file_is_served_with_its_type()
+    {
+        var response = await _host.Client.GetAsync($"/profiles/{_rawName}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        (await response.Content.ReadAsStringAsync()).Should().Contain("Main;Work;Hot 70");
+    }
+
+    [Theory]
+    [InlineData("/profiles/../Pluggable.sln")]
+    [InlineData("/profiles/%2e%2e/%2e%2e/etc/passwd")]
+    [InlineData("/profiles/..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("/profiles/..%2f..%2fetc%2fpasswd")]
+    [InlineData("/profiles/%2Fetc%2Fpasswd")]
+    [InlineData("/profiles//etc/passwd")]
+    [InlineData("/profiles/notes.txt")]
+    [InlineData("/profiles/..%5C..%5Cetc%5Cpasswd")]
+    [InlineData("/profiles/.%2e/.%2e/etc/passwd")]
+    public async Task Anything_the_store_does_not_list_is_404(string path)
+    {
+        var status = await RawGetStatusAsync(path);
+
+        status.Should().Be(404);
+    }
+
+    [Fact]
+    public async Task An_absolute_path_to_a_stored_file_outside_the_route_is_404()
+    {
+        var status = await RawGetStatusAsync($"/profiles/{Uri.EscapeDataString(Path.Combine(_host.ResultsFolder, _rawName))}");
+
+        status.Should().Be(404);
+    }
+
+    [Fact]
+    public async Task A_generated_page_is_served_with_a_policy_that_blocks_outside_requests_and_framing()
+    {
+        var page = ((JArray)await _host.GetJsonAsync("/api/profiles")).First(f => f["kind"]!.Value<string>() == "flamegraph");
+
+        var response = await _host.Client.GetAsync($"/profiles/{page["name"]}");
+
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        policy.Should().Contain("default-src 'none'").And.Contain("frame-ancestors 'none'").And.Contain("connect-src 'self'");
+    }
+
+    // HttpClient normalizes dot segments before sending; a raw request line reaches the server exactly as an attacker would write it.
+    private async Task<int> RawGetStatusAsync(string path)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_host.Address.Host, _host.Address.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host.Address.Authority}\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync() ?? "";
+        return int.Parse(statusLine.Split(' ')[1]);
+    }
+}

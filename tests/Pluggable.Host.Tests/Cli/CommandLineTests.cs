@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Pluggable.Testing;
+
+namespace Pluggable.Host.Tests.Cli;
+
+/// <summary>The executable's refusals: the exit code (2) and a message that says what to do.</summary>
+public class CommandLineTests
+{
+    private static async Task<(int ExitCode, string Error)> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pluggable.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await error);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("192.168.1.10")]
+    [InlineData("::")]
+    public async Task A_non_loopback_host_without_allow_remote_exits_2_saying_what_to_pass(string address)
+    {
+        var (exitCode, error) = await RunAsync("--host", address, "--port", "0");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain($"refusing to listen on {address}").And.Contain("--allow-remote").And.Contain("SSH tunnel");
+    }
+
+    [Fact]
+    public async Task A_malformed_options_file_exits_2_with_its_line_and_position()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("options.json"), "{\n  \"event\": \"alloc\",\n  \"threads\": tru\n}");
+
+        var (exitCode, error) = await RunAsync("--port", "0", "--results", folder.Sub("results"), "--options", folder.File("options.json"));
+
+        exitCode.Should().Be(2);
+        error.Should().Contain($"--options: {folder.File("options.json")} line 3, position");
+    }
+
+    [Fact]
+    public async Task An_options_file_naming_an_unknown_event_type_exits_2_naming_it()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("options.json"), "{\"event\": \"cycles\"}");
+
+        var (exitCode, error) = await RunAsync("--port", "0", "--results", folder.Sub("results"), "--options", folder.File("options.json"));
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("event: unknown event type 'cycles'; known:").And.Contain("alloc");
+    }
+
+    [Fact]
+    public async Task A_pid_that_does_not_run_exits_2()
+    {
+        var (exitCode, error) = await RunAsync("--port", "0", "--pid", "999999");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("--pid: no process with pid 999999 is running");
+    }
+}

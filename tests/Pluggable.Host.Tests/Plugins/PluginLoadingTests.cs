@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Newtonsoft.Json.Linq;
+using Pluggable.Testing;
+
+namespace Pluggable.Host.Tests.Plugins;
+
+/// <summary>Builds the plugins in tests/TestPlugins (which the solution does not reference) once, into a temporary plugins folder.</summary>
+public sealed class DroppedPluginsFixture : IDisposable
+{
+    private readonly TempFolder _folder = new("pluggable-plugins");
+
+    public DroppedPluginsFixture()
+    {
+        Build("DropInSampler", "dropin-sampler");
+        Build("ThrowingSampler", "throwing-sampler");
+        var noAssembly = Path.Combine(PluginsFolder, "no-assembly");
+        Directory.CreateDirectory(noAssembly);
+        File.WriteAllText(Path.Combine(noAssembly, "README.txt"), "a folder without a plugin in it");
+        var badManifest = Path.Combine(PluginsFolder, "bad-manifest");
+        Directory.CreateDirectory(badManifest);
+        File.WriteAllText(Path.Combine(badManifest, "plugin.json"), "{\n  \"name\": \"bad-manifest\",\n  \"assembly\": \n}");
+    }
+
+    public string PluginsFolder => _folder.Sub("plugins");
+
+    public void Dispose() => _folder.Dispose();
+
+    private void Build(string project, string assembly)
+    {
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[]
+        {
+            "build", Path.Combine(RepoPaths.Tests, "TestPlugins", project, project + ".csproj"),
+            "-c", configuration, "-o", Path.Combine(PluginsFolder, assembly),
+            // core is already built (the tests reference it); building it again here could race with other builds.
+            "-p:BuildProjectReferences=false", "-nologo", "-v:q",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var build = Process.Start(start)!;
+        var output = build.StandardOutput.ReadToEndAsync();
+        var errors = build.StandardError.ReadToEndAsync();
+        build.WaitForExit();
+        build.ExitCode.Should().Be(0, $"building {project} failed:\n{output.Result}\n{errors.Result}");
+    }
+}
+
+public class PluginLoadingTests(DroppedPluginsFixture dropped) : IClassFixture<DroppedPluginsFixture>
+{
+    [Fact]
+    public async Task A_plugin_folder_dropped_in_adds_its_event_type_without_a_host_rebuild()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins, dropped.PluginsFolder]);
+
+        var types = (JArray)await host.GetJsonAsync("/api/event-types");
+        var stopped = await host.ProfileAsync("dropin", TimeSpan.FromMilliseconds(50));
+
+        types.Select(t => t["name"]!.Value<string>()).Should().Contain("dropin").And.Contain("alloc");
+        types.Single(t => t["name"]!.Value<string>() == "dropin")["plugin"]!.Value<string>().Should().Be("dropin-sampler");
+        stopped["files"]!.Select(f => f["kind"]!.Value<string>()).Should().Equal("raw", "flamegraph");
+    }
+
+    [Fact]
+    public async Task A_plugin_whose_constructor_throws_is_listed_as_failed_and_the_others_work()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins, dropped.PluginsFolder]);
+
+        var plugins = ((JArray)await host.GetJsonAsync("/api/plugins")).ToDictionary(p => p["name"]!.Value<string>()!);
+
+        plugins["throwing-sampler"]["status"]!.Value<string>().Should().Be("failed");
+        plugins["throwing-sampler"]["error"]!.Value<string>().Should().Be("InvalidOperationException: the throwing sampler cannot start: no license key");
+        plugins["dropin-sampler"]["status"]!.Value<string>().Should().Be("loaded");
+        plugins["html-flamegraph"]["status"]!.Value<string>().Should().Be("loaded");
+        var stopped = await host.ProfileAsync("dropin", TimeSpan.FromMilliseconds(20));
+        stopped["id"]!.Value<int>().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_folder_without_its_assembly_or_with_a_malformed_manifest_is_listed_as_failed_saying_why()
+    {
+        await using var host = await TestHost.StartAsync([dropped.PluginsFolder]);
+
+        var plugins = ((JArray)await host.GetJsonAsync("/api/plugins")).ToDictionary(p => p["name"]!.Value<string>()!);
+
+        plugins["no-assembly"]["status"]!.Value<string>().Should().Be("failed");
+        plugins["no-assembly"]["error"]!.Value<string>().Should().StartWith("no plugin assembly: no-assembly.dll is not in");
+        plugins["bad-manifest"]["status"]!.Value<string>().Should().Be("failed");
+        plugins["bad-manifest"]["error"]!.Value<string>().Should().Match("*plugin.json line 4, position *");
+    }
+
+    [Fact]
+    public async Task The_bundled_plugins_load_from_the_built_plugins_folder()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+
+        var plugins = (JArray)await host.GetJsonAsync("/api/plugins");
+
+        plugins.Should().NotBeEmpty();
+        plugins.Should().OnlyContain(p => p["status"]!.Value<string>() == "loaded");
+        ((JArray)await host.GetJsonAsync("/api/event-types")).Select(t => t["name"]!.Value<string>())
+            .Should().Contain(["alloc", "lock", "wall", "exceptions"]);
+    }
+}

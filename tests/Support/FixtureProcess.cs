@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Pluggable.Testing;
+
+/// <summary>
+/// A fixture workload (tests/Fixtures/Workload) running as its own process, for profiling by pid. It prints its
+/// counters every 100 ms; <see cref="Counter"/> reads the latest.
+/// </summary>
+public sealed class FixtureProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Lock _lock = new();
+    private Dictionary<string, long> _latest = [];
+
+    private FixtureProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public static string WorkloadAssembly => Path.Combine(AppContext.BaseDirectory, "Pluggable.Fixtures.Workload.dll");
+
+    /// <summary>Starts a workload and waits until it runs.</summary>
+    public static async Task<FixtureProcess> StartAsync(string workload, int threads = 1, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(WorkloadAssembly);
+        start.ArgumentList.Add(workload);
+        start.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the fixture workload");
+        var fixture = new FixtureProcess(process);
+        var ready = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+            if (e.Data.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+            else if (e.Data.StartsWith("iterations=", StringComparison.Ordinal))
+            {
+                var counters = e.Data.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
+                lock (fixture._lock)
+                {
+                    fixture._latest = counters;
+                }
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(30))) != ready.Task)
+        {
+            await fixture.DisposeAsync();
+            throw new TimeoutException($"the fixture workload '{workload}' did not start within 30 s");
+        }
+        // The runtime's diagnostics socket appears during start-up; give it a moment to be published.
+        await Task.Delay(300);
+        return fixture;
+    }
+
+    /// <summary>The latest value the workload printed for a counter (iterations, large, small, waited, exceptions).</summary>
+    public long Counter(string name)
+    {
+        lock (_lock)
+        {
+            return _latest.GetValueOrDefault(name);
+        }
+    }
+
+    /// <summary>Waits for the next counters line, so a read after it reflects the work done until now.</summary>
+    public async Task<long> FreshCounterAsync(string name)
+    {
+        var before = Counter("iterations");
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (Counter("iterations") == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        return Counter(name);
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net.Http.Headers;
+using System.Text;
+using FluentAssertions;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Plugins;
+using Pluggable.Core.Store;
+using Pluggable.Host;
+using Pluggable.Host.Engine;
+using Pluggable.Host.Targets;
+
+namespace Pluggable.Testing;
+
+/// <summary>A real host on Kestrel at a free loopback port, with a temporary results folder, and an HTTP client for it.</summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly TempFolder _results;
+    private readonly RunningProfilerServer _server;
+
+    private TestHost(RunningProfilerServer server, TempFolder results)
+    {
+        _server = server;
+        _results = results;
+        Client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public HttpClient Client { get; }
+
+    public Uri Address => _server.Address;
+
+    public ProfilerEngine Engine => _server.Engine;
+
+    public string ResultsFolder => _results.Path;
+
+    /// <summary>Starts a host that loads plugins from folders, as the real one does.</summary>
+    public static async Task<TestHost> StartAsync(IEnumerable<string> pluginFolders, int? pid = null, string? optionsFile = null)
+    {
+        var results = new TempFolder("pluggable-results");
+        var options = new ProfilerHostOptions { Port = 0, Pid = pid, ResultsFolder = results.Path, OptionsFile = optionsFile, PluginFolders = pluginFolders.ToList() };
+        return new TestHost(await ProfilerServer.StartAsync(options, Quiet), results);
+    }
+
+    /// <summary>Starts a host whose plugins are given as instances (test doubles), targeting the test process.</summary>
+    public static async Task<TestHost> StartAsync(IReadOnlyList<object> plugins, JObject? defaults = null)
+    {
+        var results = new TempFolder("pluggable-results");
+        var builder = new PluginRegistryBuilder();
+        builder.AddLoaded("test-plugins", "1.0", "/test", plugins);
+        var engine = new ProfilerEngine(builder.Build(), new ProfileStore(results.Path), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
+        var options = new ProfilerHostOptions { Port = 0, ResultsFolder = results.Path };
+        return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results);
+    }
+
+    public static void Quiet(ILoggingBuilder logging) => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();
+
+    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
+        Client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    public Task<HttpResponseMessage> PostJsonAsync(string path, object body) =>
+        PostJsonAsync(path, JObject.FromObject(body).ToString());
+
+    /// <summary>Posts and returns the JSON answer, failing the test with the server's message on anything but success.</summary>
+    public async Task<JToken> PostOkAsync(string path, object body)
+    {
+        var response = await PostJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        response.IsSuccessStatusCode.Should().BeTrue($"POST {path} should succeed, but answered {(int)response.StatusCode}: {text}");
+        return JToken.Parse(text);
+    }
+
+    public async Task<JToken> GetJsonAsync(string path)
+    {
+        var response = await Client.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        response.IsSuccessStatusCode.Should().BeTrue($"GET {path} should succeed, but answered {(int)response.StatusCode}: {text}");
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+        return JToken.Parse(text);
+    }
+
+    /// <summary>Starts <paramref name="eventType"/>, waits, stops, and returns the stop's answer.</summary>
+    public async Task<JToken> ProfileAsync(string eventType, TimeSpan duration, object? options = null)
+    {
+        await PostOkAsync("/api/profiler/start", new { @event = eventType, options = options ?? new { } });
+        await Task.Delay(duration);
+        return await PostOkAsync("/api/profiler/stop", new { });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _server.DisposeAsync();
+        _results.Dispose();
+    }
+}
+
+/// <summary>Request helpers for tests that need a raw request (headers, bodies) rather than the typed helpers.</summary>
+public static class Requests
+{
+    public static HttpRequestMessage Json(HttpMethod method, string path, string json, string? origin = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+        return request;
+    }
+}
