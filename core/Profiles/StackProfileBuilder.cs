@@ -10,7 +10,7 @@ public sealed class StackProfileBuilder
 {
     private readonly List<Frame> _frames = [];
     private readonly Dictionary<Frame, int> _frameIds = [];
-    private readonly Dictionary<int[], int> _stackIndex = new(StackComparer.Instance);
+    private readonly Dictionary<int[], int> _stackIndex = new(SequenceComparer<int>.Instance);
     private readonly List<int[]> _stacks = [];
     private readonly List<long> _weights = [];
 
@@ -88,25 +88,4 @@ public sealed class StackProfileBuilder
 
     private static string Sanitize(string name) =>
         name.AsSpan().IndexOfAny(";\r\n") < 0 ? name : name.Replace(';', ':').Replace('\r', ' ').Replace('\n', ' ');
-
-    /// <summary>Compares stacks by content, with a span lookup so probing for a known stack allocates nothing.</summary>
-    private sealed class StackComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
-    {
-        public static readonly StackComparer Instance = new();
-
-        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(int[] stack) => GetHashCode((ReadOnlySpan<int>)stack);
-
-        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<int> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(MemoryMarshal.AsBytes(alternate));
-            return hash.ToHashCode();
-        }
-
-        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
-    }
 }

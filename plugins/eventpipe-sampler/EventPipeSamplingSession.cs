@@ -25,7 +25,7 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
     private readonly StackAggregator _aggregator = new();
     private readonly Task _processing;
     private readonly DateTimeOffset _start;
-    private readonly Dictionary<int, string> _threadNames = [];
+    private readonly ThreadNames _threadNames;
     private Exception? _processingError;
 
     private EventPipeSamplingSession(EventPipeEventType type, SamplingRequest request, EventPipeEventType.Collection collection, EventPipeSession session, TraceLogEventSource source)
@@ -36,10 +36,11 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
         _session = session;
         _source = source;
         _start = DateTimeOffset.UtcNow;
+        _threadNames = new ThreadNames(request.Target.Pid);
         collection.Subscribe(source, _aggregator);
         if (request.Options.Threads)
         {
-            source.AllEvents += data => RememberThreadName(data.ThreadID);
+            source.AllEvents += data => _threadNames.Remember(data.ThreadID);
         }
         _processing = Task.Factory.StartNew(Process, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -109,7 +110,7 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
             Partial = targetGone,
             Properties = new Dictionary<string, string>(_collection.Properties) { ["sampler"] = "eventpipe" },
         };
-        var profile = _aggregator.Build(_source.TraceLog, metadata, _request.Options.Threads ? ThreadName : null, _collection.LeafPlumbing ?? []);
+        var profile = _aggregator.Build(_source.TraceLog, metadata, _request.Options.Threads ? _threadNames.FrameName : null, _collection.LeafPlumbing ?? []);
         _request.Logger.LogInformation(
             "Stopped {Event} on pid {Pid}: {Events} events, {Stacks} stacks; end rundown and drain took {Drain} ms, naming frames {Resolve} ms",
             _type.Info.Name, _request.Target.Pid, _aggregator.Events, profile.Stacks.Count, drained, clock.ElapsedMilliseconds - drained);
@@ -144,26 +145,6 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
             _processingError = e;
         }
     }
-
-    private void RememberThreadName(int threadId)
-    {
-        if (!_threadNames.ContainsKey(threadId))
-        {
-            string name;
-            try
-            {
-                name = File.ReadAllText($"/proc/{_request.Target.Pid}/task/{threadId}/comm").Trim();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                name = "";
-            }
-            _threadNames[threadId] = name;
-        }
-    }
-
-    private string ThreadName(int threadId) =>
-        _threadNames.GetValueOrDefault(threadId) is { Length: > 0 } name ? $"[thread {threadId} {name}]" : $"[thread {threadId}]";
 
     [LibraryImport("libc", SetLastError = false)]
     private static partial int gettid();

@@ -1,0 +1,47 @@
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Plugins.Perf;
+
+/// <summary>
+/// cpu: where CPU time goes, from perf_event_open called directly: the kernel interrupts a running thread wherever it
+/// is (no safepoint bias) and records its callchain, so kernel, native (libc, libcoreclr, P/Invoke targets) and
+/// managed frames come in one stack.
+/// </summary>
+public sealed class PerfSampler : ISampler
+{
+    private readonly PerfPlanner _planner;
+    private readonly IPerfEventSyscalls _syscalls;
+
+    public PerfSampler()
+        : this(PerfPlanner.ForThisMachine(), LinuxPerfEventSyscalls.Instance)
+    {
+    }
+
+    internal PerfSampler(PerfPlanner planner, IPerfEventSyscalls syscalls)
+    {
+        _planner = planner;
+        _syscalls = syscalls;
+    }
+
+    public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
+    [
+        new("cpu", KnownUnits.Samples, "CPU time by stack, with kernel, native and managed frames (perf_event_open)", typeof(CpuOptions)),
+    ];
+
+    public Availability Probe(string eventType, TargetProcess target) =>
+        OperatingSystem.IsLinux()
+            ? _planner.Plan(target, new CpuOptions()).Availability
+            : Availability.Unavailable("perf events exist only on Linux.");
+
+    public Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken)
+    {
+        var options = request.EventOptions<CpuOptions>();
+        var (plan, availability) = _planner.Plan(request.Target, options);
+        if (plan is null)
+        {
+            throw new InvalidOperationException($"{availability.Reason} {availability.Fix}");
+        }
+        return Task.FromResult<ISamplingSession>(PerfSamplingSession.Start(request, plan, _syscalls, options));
+    }
+}

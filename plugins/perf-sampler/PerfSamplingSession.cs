@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Profiles;
+using Pluggable.Plugins.Perf.Native;
+using Pluggable.Symbolization;
+
+namespace Pluggable.Plugins.Perf;
+
+/// <summary>
+/// One cpu session: perf events opened per CPU (or per thread), their rings drained by a reader thread every few
+/// milliseconds into an aggregator of raw address stacks, and named at the stop, when the perf map and the rundown
+/// describe all the managed code.
+/// </summary>
+internal sealed class PerfSamplingSession : ISamplingSession
+{
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan ThreadScanInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly SamplingRequest _request;
+    private readonly PerfPlan _plan;
+    private readonly IPerfEventSyscalls _syscalls;
+    private readonly PerfEventAttr _attributes;
+    private readonly ulong _frequency;
+    private readonly Regex? _threadFilter;
+    private readonly ThreadNames _threadNames;
+    private readonly AddressStackAggregator _aggregator;
+    private readonly Dictionary<int, PerfRing> _rings = [];
+    private readonly ManagedSymbolSession? _managedSymbols;
+    private readonly ProcessMaps _mapsAtStart;
+    private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _reader;
+    private readonly Dictionary<int, bool> _threadAllowed = [];
+    private ulong[] _chain = new ulong[512];
+    private volatile bool _targetExited;
+    private int _readerThreadId;
+    private Exception? _readerError;
+
+    private PerfSamplingSession(SamplingRequest request, PerfPlan plan, IPerfEventSyscalls syscalls, CpuOptions options)
+    {
+        _request = request;
+        _plan = plan;
+        _syscalls = syscalls;
+        _frequency = request.Options.Interval is { } interval ? (ulong)Math.Clamp(Math.Round(1 / interval.TotalSeconds), 1, 10_000) : 100;
+        _attributes = PerfPlanner.Attributes(plan.HardwareCycles, plan.Kernel, _frequency);
+        _threadFilter = options.ThreadFilter is { } filter ? new Regex(filter) : null;
+        _threadNames = new ThreadNames(request.Target.Pid);
+        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads);
+        _mapsAtStart = ProcessMaps.Read(request.Target.Pid);
+        _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "pluggable-perf-reader" };
+    }
+
+    public static PerfSamplingSession Start(SamplingRequest request, PerfPlan plan, IPerfEventSyscalls syscalls, CpuOptions options)
+    {
+        var session = new PerfSamplingSession(request, plan, syscalls, options);
+        try
+        {
+            session.OpenEvents();
+        }
+        catch
+        {
+            session.CloseRings();
+            throw;
+        }
+        session._reader.Start();
+        request.Logger.LogInformation("cpu on pid {Pid}: {Rings} perf events ({Mode}, {Clock}, {Frequency} Hz, kernel {Kernel})",
+            request.Target.Pid, session._rings.Count, plan.Notes["mode"], plan.Notes["clock"], session._frequency, plan.Kernel ? "on" : "off");
+        return session;
+    }
+
+    public async Task<StackProfile> StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        _reader.Join();
+        var end = DateTimeOffset.UtcNow;
+        foreach (var ring in _rings.Values)
+        {
+            ring.Drain(OnSample);
+        }
+        var lost = _rings.Values.Sum(r => r.LostSamples);
+        CloseRings();
+        if (_readerError is not null)
+        {
+            _request.Logger.LogError(_readerError, "Reading the perf rings failed; keeping the samples read until then");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var maps = _mapsAtStart;
+        if (!_targetExited)
+        {
+            try
+            {
+                maps = maps.Merge(ProcessMaps.Read(_request.Target.Pid));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _targetExited = true;
+            }
+        }
+        var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
+        var kernel = _plan.Kernel ? KernelSymbols.Read() : KernelSymbols.None;
+        var properties = new Dictionary<string, string>(_plan.Notes) { ["sampler"] = "perf_event_open" };
+        if (_plan.Kernel && !kernel.Available)
+        {
+            properties["kernel-symbols"] = "hidden by kernel.kptr_restrict; sysctl -w kernel.kptr_restrict=0 to name kernel frames";
+        }
+        if (lost > 0)
+        {
+            properties["lost"] = $"{lost} samples dropped by the kernel (ring buffer full)";
+        }
+        var metadata = new ProfileMetadata
+        {
+            Event = _request.EventType,
+            Unit = KnownUnits.Samples,
+            Interval = $"{_frequency} Hz",
+            TargetPid = _request.Target.Pid,
+            TargetName = _request.Target.Name,
+            Start = _start,
+            End = end,
+            Partial = _targetExited || _readerError is not null,
+            Properties = properties,
+        };
+        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, kernel), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
+        _request.Logger.LogInformation("cpu on pid {Pid}: {Samples} samples, {Stacks} stacks, named in {Milliseconds} ms", _request.Target.Pid, _aggregator.Samples, profile.Stacks.Count, clock.ElapsedMilliseconds);
+        return profile;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+            _reader.Join();
+            _managedSymbols?.Restore();
+        }
+        CloseRings();
+        _stop.Dispose();
+    }
+
+    private void OpenEvents()
+    {
+        if (_plan.Mode == PerfMode.PerCpu)
+        {
+            foreach (var cpu in OnlineCpus())
+            {
+                Open(-1, cpu, key: cpu, dataPagesLog2: 5);
+            }
+        }
+        else
+        {
+            ScanThreads();
+        }
+    }
+
+    private void Open(int pid, int cpu, int key, int dataPagesLog2)
+    {
+        var fd = _syscalls.Open(_attributes, pid, cpu);
+        if (fd < 0)
+        {
+            if (pid > 0 && -fd == Libc.ESRCH)
+            {
+                return; // The thread exited between the scan and the open.
+            }
+            throw new IOException($"perf_event_open(pid {pid}, cpu {cpu}) failed with errno {-fd}");
+        }
+        var ring = PerfRing.Map(fd, dataPagesLog2, out var errno)
+            ?? throw new IOException($"mapping the perf ring buffer failed with errno {errno}" + (errno == Libc.EPERM ? " (locked memory limit: raise perf_event_mlock_kb or RLIMIT_MEMLOCK)" : ""));
+        _rings[key] = ring;
+    }
+
+    /// <summary>Per-thread mode: opens events for threads that appeared, drains and closes those of threads that ended.</summary>
+    private void ScanThreads()
+    {
+        int[] threads;
+        try
+        {
+            threads = Directory.GetDirectories($"/proc/{_request.Target.Pid}/task").Select(d => int.Parse(Path.GetFileName(d))).ToArray();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            _targetExited = true;
+            return;
+        }
+        foreach (var tid in threads)
+        {
+            if (!_rings.ContainsKey(tid) && tid != _readerThreadId)
+            {
+                Open(tid, -1, key: tid, dataPagesLog2: 3);
+            }
+        }
+        foreach (var gone in _rings.Keys.Except(threads).ToArray())
+        {
+            _rings[gone].Drain(OnSample);
+            _rings[gone].Dispose();
+            _rings.Remove(gone);
+        }
+    }
+
+    private void ReadLoop()
+    {
+        _readerThreadId = Libc.gettid();
+        var lastScan = Stopwatch.StartNew();
+        try
+        {
+            while (!_stop.Token.WaitHandle.WaitOne(DrainInterval))
+            {
+                foreach (var ring in _rings.Values)
+                {
+                    ring.Drain(OnSample);
+                }
+                if (lastScan.Elapsed >= ThreadScanInterval)
+                {
+                    lastScan.Restart();
+                    if (_plan.Mode == PerfMode.PerThread)
+                    {
+                        ScanThreads();
+                    }
+                    else if (!Directory.Exists($"/proc/{_request.Target.Pid}"))
+                    {
+                        _targetExited = true;
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _readerError = e;
+        }
+    }
+
+    private void OnSample(in PerfSampleRecord sample)
+    {
+        var tid = (int)sample.Tid;
+        if (sample.Pid != (uint)_request.Target.Pid || tid == _readerThreadId || !ThreadAllowed(tid))
+        {
+            return;
+        }
+        if (_request.Options.Threads)
+        {
+            _threadNames.Remember(tid);
+        }
+        var chain = sample.Callchain;
+        if (_chain.Length < chain.Length)
+        {
+            _chain = new ulong[chain.Length * 2];
+        }
+        var count = 0;
+        var firstOfContext = true;
+        foreach (var entry in chain)
+        {
+            if (entry >= PerfRecord.ContextMax)
+            {
+                firstOfContext = true;
+                continue;
+            }
+            // Past the first, entries are return addresses: one byte back lands in the call instruction, in the caller's code.
+            _chain[count++] = firstOfContext ? entry : entry - 1;
+            firstOfContext = false;
+        }
+        if (count > 0)
+        {
+            _aggregator.Add(tid, _chain.AsSpan(0, count));
+        }
+    }
+
+    private bool ThreadAllowed(int tid)
+    {
+        if (_threadFilter is null)
+        {
+            return true;
+        }
+        if (!_threadAllowed.TryGetValue(tid, out var allowed))
+        {
+            allowed = _threadFilter.IsMatch(tid.ToString(System.Globalization.CultureInfo.InvariantCulture)) || _threadFilter.IsMatch(_threadNames.NameOf(tid));
+            _threadAllowed[tid] = allowed;
+        }
+        return allowed;
+    }
+
+    private void CloseRings()
+    {
+        foreach (var ring in _rings.Values)
+        {
+            ring.Dispose();
+        }
+        _rings.Clear();
+    }
+
+    private static IEnumerable<int> OnlineCpus()
+    {
+        // "0-1" or "0,2-5"
+        var online = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        foreach (var part in online.Split(','))
+        {
+            var bounds = part.Split('-');
+            var first = int.Parse(bounds[0]);
+            var last = bounds.Length > 1 ? int.Parse(bounds[1]) : first;
+            for (var cpu = first; cpu <= last; cpu++)
+            {
+                yield return cpu;
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Symbolization;
+
+/// <summary>
+/// Sums native stack samples (raw addresses, leaf first) by stack while a session runs, and names them once at the
+/// end: symbolizing is the expensive part, and each distinct address is named only once. Not thread-safe.
+/// </summary>
+public sealed class AddressStackAggregator
+{
+    // Each key is the thread id (0 when threads are not kept apart) followed by the addresses, leaf first.
+    private readonly Dictionary<ulong[], long> _counts = new(SequenceComparer<ulong>.Instance);
+    private readonly bool _byThread;
+    private ulong[] _scratch = new ulong[256];
+
+    public AddressStackAggregator(bool byThread) => _byThread = byThread;
+
+    public long Samples { get; private set; }
+
+    public int DistinctStacks => _counts.Count;
+
+    /// <summary>Adds one sample. <paramref name="leafFirst"/> holds code addresses where execution is or will return to; callers pass return addresses already moved back into their call instruction.</summary>
+    public void Add(int threadId, ReadOnlySpan<ulong> leafFirst, long weight = 1)
+    {
+        var length = leafFirst.Length + 1;
+        if (_scratch.Length < length)
+        {
+            _scratch = new ulong[length * 2];
+        }
+        _scratch[0] = _byThread ? (ulong)threadId : 0;
+        leafFirst.CopyTo(_scratch.AsSpan(1));
+        var key = new ReadOnlySpan<ulong>(_scratch, 0, length);
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_counts.GetAlternateLookup<ReadOnlySpan<ulong>>(), key, out _);
+        count += weight;
+        Samples++;
+    }
+
+    /// <summary>Names every stack's frames and builds the profile, root first.</summary>
+    public StackProfile Build(NativeStackSymbolizer symbolizer, ProfileMetadata metadata, Func<int, string>? threadName)
+    {
+        var builder = new StackProfileBuilder(metadata with { Samples = Samples });
+        var ids = new Dictionary<ulong, int>();
+        int FrameId(ulong address)
+        {
+            if (!ids.TryGetValue(address, out var id))
+            {
+                var frame = symbolizer.Symbolize(address);
+                id = builder.Intern(frame.Name, frame.Kind);
+                ids[address] = id;
+            }
+            return id;
+        }
+        var stack = new List<int>(64);
+        foreach (var (key, count) in _counts)
+        {
+            stack.Clear();
+            if (_byThread && threadName is not null)
+            {
+                stack.Add(builder.Intern(threadName((int)key[0]), FrameKind.Synthetic));
+            }
+            for (var i = key.Length - 1; i >= 1; i--)
+            {
+                var id = FrameId(key[i]);
+                // An OSR frame's caller is the same method's unoptimized code, not a real call: show the method once.
+                if (i > 1 && FrameId(key[i - 1]) == id && symbolizer.IsOnStackReplacement(key[i - 1]))
+                {
+                    continue;
+                }
+                stack.Add(id);
+            }
+            builder.Add(CollectionsMarshal.AsSpan(stack), count);
+        }
+        return builder.Build();
+    }
+}

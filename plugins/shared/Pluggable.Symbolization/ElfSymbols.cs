@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using ELFSharp.ELF;
+using ELFSharp.ELF.Sections;
+using ELFSharp.ELF.Segments;
+
+namespace Pluggable.Symbolization;
+
+/// <summary>
+/// The function symbols of one ELF file (<c>.symtab</c>, else <c>.dynsym</c>), and how its file offsets map to its
+/// virtual addresses. When a separate debug file exists (<c>&lt;file&gt;.dbg</c> beside it, or
+/// <c>/usr/lib/debug/.build-id/xx/yyyy.debug</c>), its symbols are used instead: that is how a stripped
+/// libcoreclr.so gets names.
+/// </summary>
+public sealed class ElfSymbols
+{
+    private static readonly ConcurrentDictionary<(string Path, long Length, DateTime Modified), ElfSymbols?> Cache = new();
+
+    private readonly (ulong Offset, ulong FileSize, ulong Address)[] _segments;
+
+    private ElfSymbols(SymbolTable symbols, (ulong, ulong, ulong)[] segments)
+    {
+        Symbols = symbols;
+        _segments = segments;
+    }
+
+    public SymbolTable Symbols { get; }
+
+    /// <summary>The symbols of an ELF file, read once per version of the file; null when it is not a readable ELF file.</summary>
+    public static ElfSymbols? Load(string path)
+    {
+        FileInfo info;
+        try
+        {
+            info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return Cache.GetOrAdd((path, info.Length, info.LastWriteTimeUtc), key => Read(key.Path));
+    }
+
+    /// <summary>The virtual address (as the ELF file's symbols use) of a file offset, through the loadable segment that holds it.</summary>
+    public ulong? ToVirtualAddress(ulong fileOffset)
+    {
+        foreach (var (offset, size, address) in _segments)
+        {
+            if (fileOffset >= offset && fileOffset < offset + size)
+            {
+                return fileOffset - offset + address;
+            }
+        }
+        return null;
+    }
+
+    private static ElfSymbols? Read(string path)
+    {
+        try
+        {
+            if (!ELFReader.TryLoad(path, out IELF elf))
+            {
+                return null;
+            }
+            using (elf)
+            {
+                if (elf.Class != Class.Bit64)
+                {
+                    return null;
+                }
+                var segments = elf.Segments.OfType<Segment<ulong>>()
+                    .Where(s => s.Type == SegmentType.Load)
+                    .Select(s => ((ulong)s.Offset, (ulong)s.FileSize, s.Address))
+                    .ToArray();
+                var symbols = FunctionSymbols(elf);
+                if (DebugFileOf(path, elf) is { } debugPath && ELFReader.TryLoad(debugPath, out IELF debug))
+                {
+                    using (debug)
+                    {
+                        var fromDebug = FunctionSymbols(debug);
+                        if (fromDebug.Count > symbols.Count)
+                        {
+                            symbols = fromDebug;
+                        }
+                    }
+                }
+                return new ElfSymbols(symbols, segments);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException)
+        {
+            return null;
+        }
+    }
+
+    private static SymbolTable FunctionSymbols(IELF elf)
+    {
+        var tables = elf.Sections.OfType<SymbolTable<ulong>>().ToArray();
+        var table = tables.FirstOrDefault(t => t.Name == ".symtab") ?? tables.FirstOrDefault(t => t.Name == ".dynsym");
+        if (table is null)
+        {
+            return SymbolTable.Empty;
+        }
+        return new SymbolTable(table.Entries
+            .Where(e => e.Type == SymbolType.Function && e.Value != 0 && !string.IsNullOrEmpty(e.Name))
+            .Select(e => (e.Value, e.Size, e.Name)));
+    }
+
+    private static string? DebugFileOf(string path, IELF elf)
+    {
+        if (File.Exists(path + ".dbg"))
+        {
+            return path + ".dbg";
+        }
+        var buildId = elf.Sections.OfType<INoteSection>().FirstOrDefault(n => n.Name == ".note.gnu.build-id")?.Description;
+        if (buildId is not { Length: > 1 })
+        {
+            return null;
+        }
+        var hex = Convert.ToHexStringLower(buildId);
+        var candidate = $"/usr/lib/debug/.build-id/{hex[..2]}/{hex[2..]}.debug";
+        return File.Exists(candidate) ? candidate : null;
+    }
+}

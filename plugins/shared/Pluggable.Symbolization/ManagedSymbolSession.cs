@@ -1,0 +1,119 @@
+using System.Diagnostics.Tracing;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Parsers;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+using Microsoft.Extensions.Logging;
+
+namespace Pluggable.Symbolization;
+
+/// <summary>
+/// Names the managed code of one target for the length of a profiling session. At the start it asks the runtime,
+/// over the diagnostics IPC, to write its perf map (which it fills with the code already jitted, .NET 8+); at the end
+/// it reads the map, adds the runtime's rundown (which also names ReadyToRun code, never in the perf map), and turns
+/// the perf map off again unless the target had it on by itself.
+/// </summary>
+public sealed class ManagedSymbolSession
+{
+    private static readonly TimeSpan RundownTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly int _pid;
+    private readonly ILogger _logger;
+    private readonly bool _weEnabledPerfMap;
+    private readonly bool _mapExistedBefore;
+
+    private ManagedSymbolSession(int pid, ILogger logger, bool weEnabledPerfMap, bool mapExistedBefore)
+    {
+        _pid = pid;
+        _logger = logger;
+        _weEnabledPerfMap = weEnabledPerfMap;
+        _mapExistedBefore = mapExistedBefore;
+    }
+
+    /// <summary>Turns the target's perf map on, unless it is on already. A target without a reachable diagnostics IPC (not .NET) is fine: its frames are native.</summary>
+    public static ManagedSymbolSession Begin(int pid, ILogger logger)
+    {
+        var mapExisted = File.Exists(PerfMapFile.PathFor(pid));
+        try
+        {
+            var client = new DiagnosticsClient(pid);
+            var environment = client.GetProcessEnvironment();
+            if (environment.TryGetValue("DOTNET_PerfMapEnabled", out var setting) && setting is "1" or "3")
+            {
+                return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: false, mapExisted);
+            }
+            client.EnablePerfMap(PerfMapType.PerfMap);
+            return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: true, mapExisted);
+        }
+        catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or ServerErrorException or IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            logger.LogWarning("Cannot ask pid {Pid} for a perf map ({Message}); managed frames will be named from the rundown only", pid, e.Message);
+            return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: false, mapExisted);
+        }
+    }
+
+    /// <summary>Reads what names the managed code and restores the target's perf map setting. Works on a target that has exited (the perf map file remains).</summary>
+    public async Task<ManagedCodeMap> EndAsync(CancellationToken cancellationToken)
+    {
+        var rundown = await ReadRundownAsync(cancellationToken);
+        var perfMap = PerfMapFile.Read(PerfMapFile.PathFor(_pid)).ToList();
+        Restore();
+        _logger.LogInformation("Managed symbols of pid {Pid}: {PerfMap} perf map entries, {Rundown} methods from the rundown", _pid, perfMap.Count, rundown.Count);
+        return new ManagedCodeMap(
+            new SymbolTable(perfMap.Select(m => (m.Start, m.Size, m.Name)).Concat(rundown)),
+            new SymbolTable(perfMap.Where(m => m.IsOsr).Select(m => (m.Start, m.Size, m.Name))));
+    }
+
+    /// <summary>Turns the perf map off again and removes its file, if this session turned it on; otherwise leaves it as it was.</summary>
+    public void Restore()
+    {
+        var path = PerfMapFile.PathFor(_pid);
+        if (_weEnabledPerfMap)
+        {
+            try
+            {
+                new DiagnosticsClient(_pid).DisablePerfMap();
+            }
+            catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or ServerErrorException or IOException or TimeoutException)
+            {
+                // The target exited: nothing to turn off.
+            }
+            if (!_mapExistedBefore)
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    /// <summary>Every method the runtime has code for, with its address (jitted and ReadyToRun), from a session that asks only for the rundown.</summary>
+    private async Task<List<(ulong Start, ulong Size, string Name)>> ReadRundownAsync(CancellationToken cancellationToken)
+    {
+        var methods = new List<(ulong, ulong, string)>();
+        try
+        {
+            var client = new DiagnosticsClient(_pid);
+            var providers = new[] { new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, 0) };
+            using var session = await client.StartEventPipeSessionAsync(new EventPipeSessionConfiguration(providers, 64, requestRundown: true, requestStackwalk: false), cancellationToken);
+            using var source = new EventPipeEventSource(session.EventStream);
+            new ClrRundownTraceEventParser(source).MethodDCStopVerbose += method =>
+            {
+                if (method.MethodStartAddress != 0 && method.MethodSize > 0)
+                {
+                    methods.Add((method.MethodStartAddress, (ulong)method.MethodSize, $"{method.MethodNamespace}.{method.MethodName}"));
+                }
+            };
+            var processing = Task.Run(source.Process, cancellationToken);
+            await session.StopAsync(cancellationToken);
+            if (await Task.WhenAny(processing, Task.Delay(RundownTimeout, cancellationToken)) != processing)
+            {
+                source.StopProcessing();
+                _logger.LogWarning("The rundown of pid {Pid} did not finish within {Timeout}", _pid, RundownTimeout);
+            }
+        }
+        catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or ServerErrorException or IOException or TimeoutException or EndOfStreamException)
+        {
+            _logger.LogInformation("No rundown from pid {Pid} ({Message}): ReadyToRun frames will be named by module and offset", _pid, e.Message);
+        }
+        return methods;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace Pluggable.Symbolization;
+
+/// <summary>
+/// The .NET runtime's perf map, <c>/tmp/perf-&lt;pid&gt;.map</c>: one line per piece of jitted code,
+/// <c>0x7f5622073070 f4 void [exp] Exp.Burn::Worker(int32)[QuickJitted]</c> (start with 0x, size in hex, then the name).
+/// Since .NET 7 jitted code is double-mapped (W^X) and its executable pages look like <c>/memfd:doublemapper</c> in
+/// the process's maps, so managed addresses are named by their absolute address here, whatever mapping holds them.
+/// </summary>
+public static class PerfMapFile
+{
+    public static string PathFor(int pid) => $"/tmp/perf-{pid}.map";
+
+    /// <summary>Reads the map; <c>IsOsr</c> marks code compiled by on-stack replacement, whose frames return into the same method's unoptimized code.</summary>
+    public static IEnumerable<(ulong Start, ulong Size, string Name, bool IsOsr)> Read(string path)
+    {
+        IEnumerable<string> lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        foreach (var line in lines)
+        {
+            var parts = line.Split(' ', 3);
+            if (parts.Length == 3
+                && ulong.TryParse(parts[0].StartsWith("0x", StringComparison.Ordinal) ? parts[0][2..] : parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
+                && ulong.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size))
+            {
+                yield return (start, size, CleanName(parts[2]), parts[2].EndsWith("OSR]", StringComparison.Ordinal));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>Namespace.Type.Method</c> with generic arguments, as EventPipe-based event types name frames, from the perf
+    /// map's <c>returnType [Module] Namespace.Type::Method(params)[Tier]</c>. Stubs become <c>[stub] ...</c>.
+    /// </summary>
+    public static string CleanName(string perfMapName)
+    {
+        if (perfMapName.StartsWith("stub", StringComparison.Ordinal))
+        {
+            var space = perfMapName.IndexOf(' ');
+            return "[stub] " + (space > 0 ? perfMapName[(space + 1)..] : perfMapName);
+        }
+        var module = perfMapName.IndexOf(" [", StringComparison.Ordinal);
+        var afterModule = module < 0 ? -1 : perfMapName.IndexOf("] ", module, StringComparison.Ordinal);
+        var method = afterModule < 0 ? perfMapName : perfMapName[(afterModule + 2)..];
+        var separator = method.IndexOf("::", StringComparison.Ordinal);
+        var parameters = method.IndexOf('(', separator < 0 ? 0 : separator);
+        if (parameters > 0)
+        {
+            method = method[..parameters];
+        }
+        return method.Replace("::", ".", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,87 @@
+using Pluggable.Core.Profiles;
+using Pluggable.Fixtures;
+using Pluggable.Testing;
+
+namespace Pluggable.Plugins.Tests.Perf;
+
+/// <summary>cpu on a workload that spends about 70% of its CPU in one method and 30% in another.</summary>
+[Collection(ProfilingCollection.Name)]
+public class CpuProfileTests
+{
+    private const string Hot = "CpuWorkload.HotMethod";
+    private const string Cold = "CpuWorkload.ColdMethod";
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(5);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Cpu_of_another_process_reports_70_30_within_5_points(int threads)
+    {
+        await using var target = await FixtureProcess.StartAsync("cpu", threads);
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("cpu", Duration);
+
+        var profile = await ReadAsync(host, stopped);
+        AssertSplit(profile);
+        profile.SampleCount.Should().BeGreaterThan((long)(Duration.TotalSeconds * 100 * threads * 0.6), "100 Hz per busy thread");
+    }
+
+    [Fact]
+    public async Task Cpu_of_the_hosts_own_process_reports_70_30_within_5_points()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+        using var workload = Workloads.Start("cpu");
+
+        var stopped = await host.ProfileAsync("cpu", Duration);
+
+        AssertSplit(await ReadAsync(host, stopped));
+    }
+
+    [Fact]
+    public async Task Most_samples_carry_native_frames_below_the_managed_ones()
+    {
+        await using var target = await FixtureProcess.StartAsync("cpu");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("cpu", TimeSpan.FromSeconds(3));
+
+        var profile = await ReadAsync(host, stopped);
+        var withNativeRoots = profile.Stacks
+            .Where(s => s.Frames.Any(f => profile.Frames[f].Kind == FrameKind.Managed))
+            .Where(s => profile.Frames[s.Frames[0]].Kind is FrameKind.Native or FrameKind.Runtime or FrameKind.Kernel)
+            .Sum(s => s.Weight);
+        ((double)withNativeRoots / profile.TotalWeight).Should().BeGreaterThan(0.8, $"threads start in libc and libcoreclr; top stacks:\n{profile.Top()}");
+        profile.Frames.Should().Contain(f => f.Kind == FrameKind.Runtime && f.Name.StartsWith("libcoreclr.so", StringComparison.Ordinal));
+        profile.Metadata.Properties["clock"].Should().StartWith("cpu-clock", "this VM has no hardware counters");
+        profile.Metadata.Properties["mode"].Should().Be("per-cpu", "the tests run as root");
+    }
+
+    [Fact]
+    public async Task Per_thread_mode_gives_the_same_split()
+    {
+        await using var target = await FixtureProcess.StartAsync("cpu");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("cpu", Duration, new { events = new { cpu = new { mode = "thread" } } });
+
+        var profile = await ReadAsync(host, stopped);
+        profile.Metadata.Properties["mode"].Should().Be("per-thread");
+        AssertSplit(profile);
+    }
+
+    private static void AssertSplit(StackProfile profile)
+    {
+        var hot = profile.WeightThrough(Hot);
+        var cold = profile.WeightThrough(Cold);
+        (hot + cold).Should().BeGreaterThan(100, $"top stacks:\n{profile.Top()}");
+        (100.0 * hot / (hot + cold)).Should().BeApproximately(70, 5, $"the workload spends 70% of its CPU in {Hot}; top stacks:\n{profile.Top()}");
+    }
+
+    private static async Task<StackProfile> ReadAsync(TestHost host, Newtonsoft.Json.Linq.JToken stopped)
+    {
+        var read = await host.Engine.Store.ReadProfileAsync(stopped["id"]!.ToObject<int>());
+        read!.Errors.Should().BeEmpty();
+        return read.Profile;
+    }
+}
