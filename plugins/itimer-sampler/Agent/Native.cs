@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace Pluggable.Plugins.Itimer.Agent;
+
+internal static unsafe partial class Native
+{
+    public const long PtraceGetRegs = 12;
+    public const long PtraceCont = 7;
+    public const long PtraceDetach = 17;
+    public const long PtraceSeize = 0x4206;
+    public const long PtraceInterrupt = 0x4207;
+    public const long PtraceListen = 0x4208;
+    public const int PtraceEventStop = 128;
+
+    public const int WaitNoHang = 1;
+    public const int WaitAll = 0x40000000;
+
+    public const int SigTrap = 5;
+    public const int SigStop = 19;
+    public const int SigTstp = 20;
+    public const int SigTtin = 21;
+    public const int SigTtou = 22;
+
+    public const int ESRCH = 3;
+    public const int ECHILD = 10;
+    public const int EPERM = 1;
+
+    /// <summary>Offsets in x86-64 <c>struct user_regs_struct</c> (27 registers of 8 bytes).</summary>
+    public const int RegsSize = 27 * 8;
+    public const int RbpOffset = 32;
+    public const int RipOffset = 128;
+    public const int RspOffset = 152;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long ptrace(long request, int pid, nint address, nint data);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int waitpid(int pid, int* status, int options);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint process_vm_readv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    public static int Errno => Marshal.GetLastPInvokeError();
+
+    public static bool IsStopped(int status) => (status & 0xff) == 0x7f;
+
+    public static int StopSignal(int status) => (status >> 8) & 0xff;
+
+    public static int StopEvent(int status) => (status >> 16) & 0xff;
+
+    public static bool IsGone(int status) => !IsStopped(status) && (status & 0x7f) != 0x7f;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public nint Base;
+        public nuint Length;
+    }
+}

@@ -1,0 +1,55 @@
+using Pluggable.Core.Contracts;
+using Pluggable.Core.Profiles;
+
+namespace Pluggable.Plugins.Itimer;
+
+/// <summary>
+/// itimer: CPU time by stack where perf events are not allowed (containers without CAP_PERFMON, a high
+/// perf_event_paranoid). A sampler process interrupts the target's running threads with ptrace wherever they are,
+/// never at safepoints, walks their frame pointers, and weighs each sample by the CPU time the thread used since
+/// its previous one, so the profile is CPU time, not wall time.
+/// </summary>
+public sealed class ItimerSampler : ISampler
+{
+    private readonly string _agentPath;
+    private readonly PtraceAccess _access;
+
+    public ItimerSampler(PluginContext context)
+        : this(Path.Combine(context.Directory, "itimer-agent.dll"), PtraceAccess.ForThisProcess())
+    {
+    }
+
+    internal ItimerSampler(string agentPath, PtraceAccess access)
+    {
+        _agentPath = agentPath;
+        _access = access;
+    }
+
+    public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
+    [
+        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed"),
+    ];
+
+    public Availability Probe(string eventType, TargetProcess target)
+    {
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            return Availability.Unavailable("itimer samples x86-64 Linux processes only.");
+        }
+        if (!File.Exists(_agentPath))
+        {
+            return Availability.Unavailable($"the sampler process is missing: {_agentPath}", "reinstall the itimer-sampler plugin folder.");
+        }
+        return _access.Check(target);
+    }
+
+    public async Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken)
+    {
+        var availability = Probe(request.EventType, request.Target);
+        if (!availability.IsAvailable)
+        {
+            throw new InvalidOperationException($"{availability.Reason} {availability.Fix}");
+        }
+        return await ItimerSamplingSession.StartAsync(_agentPath, request, cancellationToken);
+    }
+}
