@@ -14,7 +14,7 @@ public sealed class TransformPipeline
 
     public int Count => _steps.Count;
 
-    /// <summary>Builds every spec with its registered factory; the first bad one throws <see cref="OptionsException"/> naming its position, e.g. <c>transforms[2] (replace): ...</c>.</summary>
+    /// <summary>Builds every spec with its registered factory, skipping those with <c>"enabled": false</c>; the first bad one throws <see cref="OptionsException"/> naming its position, e.g. <c>transforms[2] (replace): ...</c>.</summary>
     public static TransformPipeline Build(JArray specs, PluginRegistry registry)
     {
         var steps = new List<(string, ITransform)>();
@@ -24,6 +24,10 @@ public sealed class TransformPipeline
             if (specs[i] is not JObject spec)
             {
                 throw new OptionsException($"{location}: expected an object such as {{\"type\": \"replace\", ...}}");
+            }
+            if (spec["enabled"] is { Type: JTokenType.Boolean } enabled && !enabled.Value<bool>())
+            {
+                continue; // Kept in the list, switched off: the page's toggle.
             }
             var type = spec["type"]?.Type == JTokenType.String ? spec["type"]!.Value<string>()! : null;
             if (type is null)

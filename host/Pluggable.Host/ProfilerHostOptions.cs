@@ -17,8 +17,14 @@ public sealed class ProfilerHostOptions
     /// <summary>The results folder. Default <c>./pluggable-results</c>.</summary>
     public string ResultsFolder { get; set; } = "pluggable-results";
 
-    /// <summary>A JSON file of default profiling options, or null for the built-in defaults.</summary>
+    /// <summary>
+    /// A JSON file of default profiling options; replacing the defaults (PUT /api/options) rewrites it. When null,
+    /// defaults are read from and saved to <see cref="SavedOptionsFileName"/> in the results folder, if it exists.
+    /// </summary>
     public string? OptionsFile { get; set; }
+
+    /// <summary>The defaults file in the results folder, used when no <see cref="OptionsFile"/> is given.</summary>
+    public const string SavedOptionsFileName = "options.json";
 
     /// <summary>Folders to load plugins from, each holding one folder per plugin. Default: <c>plugins/</c> beside the host's binaries.</summary>
     public List<string> PluginFolders { get; set; } = [DefaultPluginFolder];

@@ -118,8 +118,10 @@ public static class ProfilerServer
         var registry = new PluginFolderLoader(loggerFactory).LoadAll(options.PluginFolders, target);
         try
         {
-            var defaults = options.OptionsFile is null ? null : OptionsDocument.Load(options.OptionsFile);
-            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder), target, defaults, loggerFactory);
+            // Without --options, defaults saved from the page or the API live beside the profiles they shaped.
+            var file = new OptionsFile(options.OptionsFile ?? Path.Combine(options.ResultsFolder, ProfilerHostOptions.SavedOptionsFileName));
+            var defaults = options.OptionsFile is null ? file.LoadIfExists() : file.Load();
+            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder), target, defaults, loggerFactory, file);
         }
         catch (OptionsException e)
         {

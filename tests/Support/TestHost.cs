@@ -15,11 +15,12 @@ namespace Pluggable.Testing;
 /// <summary>A real host on Kestrel at a free loopback port, with a temporary results folder, and an HTTP client for it.</summary>
 public sealed class TestHost : IAsyncDisposable
 {
-    private readonly TempFolder _results;
+    private readonly TempFolder? _results;
     private readonly RunningProfilerServer _server;
 
-    private TestHost(RunningProfilerServer server, TempFolder results)
+    private TestHost(RunningProfilerServer server, TempFolder? results, string resultsFolder)
     {
+        ResultsFolder = resultsFolder;
         _server = server;
         _results = results;
         Client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(2) };
@@ -31,14 +32,19 @@ public sealed class TestHost : IAsyncDisposable
 
     public ProfilerEngine Engine => _server.Engine;
 
-    public string ResultsFolder => _results.Path;
+    public string ResultsFolder { get; }
 
     /// <summary>Starts a host that loads plugins from folders, as the real one does.</summary>
-    public static async Task<TestHost> StartAsync(IEnumerable<string> pluginFolders, int? pid = null, string? optionsFile = null)
+    /// <param name="pluginFolders">Folders of plugin folders.</param>
+    /// <param name="pid">The target; the test process when null.</param>
+    /// <param name="optionsFile">The defaults file, as --options.</param>
+    /// <param name="resultsFolder">A results folder that outlives the host (for restarts); a temporary one, deleted with the host, when null.</param>
+    public static async Task<TestHost> StartAsync(IEnumerable<string> pluginFolders, int? pid = null, string? optionsFile = null, string? resultsFolder = null)
     {
-        var results = new TempFolder("pluggable-results");
-        var options = new ProfilerHostOptions { Port = 0, Pid = pid, ResultsFolder = results.Path, OptionsFile = optionsFile, PluginFolders = pluginFolders.ToList() };
-        return new TestHost(await ProfilerServer.StartAsync(options, Quiet), results);
+        var results = resultsFolder is null ? new TempFolder("pluggable-results") : null;
+        var folder = resultsFolder ?? results!.Path;
+        var options = new ProfilerHostOptions { Port = 0, Pid = pid, ResultsFolder = folder, OptionsFile = optionsFile, PluginFolders = pluginFolders.ToList() };
+        return new TestHost(await ProfilerServer.StartAsync(options, Quiet), results, folder);
     }
 
     /// <summary>Starts a host whose plugins are given as instances (test doubles), targeting the test process.</summary>
@@ -49,7 +55,7 @@ public sealed class TestHost : IAsyncDisposable
         builder.AddLoaded("test-plugins", "1.0", "/test", plugins);
         var engine = new ProfilerEngine(builder.Build(), new ProfileStore(results.Path), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
         var options = new ProfilerHostOptions { Port = 0, ResultsFolder = results.Path };
-        return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results);
+        return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results, results.Path);
     }
 
     public static void Quiet(ILoggingBuilder logging) => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();
@@ -90,7 +96,7 @@ public sealed class TestHost : IAsyncDisposable
     {
         Client.Dispose();
         await _server.DisposeAsync();
-        _results.Dispose();
+        _results?.Dispose();
     }
 }
 

@@ -56,6 +56,11 @@ public static class ProfilerEndpoints
         });
 
         group.MapGet("/api/options", () => Results.Content(engine.DefaultOptions.Json.ToString(), "application/json"));
+        group.MapPut("/api/options", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var options = engine.ReplaceDefaults(await JsonRequests.ReadObjectAsync(request, ct));
+            return Results.Content(options.Json.ToString(), "application/json");
+        });
         group.MapGet("/api/plugins", () => Results.Json(engine.Registry.Plugins.Select(p => new
         {
             p.Name,

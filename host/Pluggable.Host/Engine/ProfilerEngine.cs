@@ -22,6 +22,8 @@ public sealed class ProfilerEngine : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
+    private readonly OptionsFile? _defaultsFile;
+    private readonly Lock _defaultsLock = new();
     private JObject _fileDefaults;
     private volatile RunningSession? _running;
     private volatile RunningSession? _stopping;
@@ -32,9 +34,11 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <param name="target">The process every session samples.</param>
     /// <param name="fileDefaults">The defaults file's content, or null; invalid defaults throw <see cref="OptionsException"/>.</param>
     /// <param name="loggerFactory">For the engine's and the samplers' logs.</param>
+    /// <param name="defaultsFile">Where <see cref="ReplaceDefaults"/> saves new defaults; null keeps them in memory only.</param>
     /// <param name="clock">For session times; the system clock when null.</param>
-    public ProfilerEngine(PluginRegistry registry, ProfileStore store, TargetProcess target, JObject? fileDefaults, ILoggerFactory loggerFactory, TimeProvider? clock = null)
+    public ProfilerEngine(PluginRegistry registry, ProfileStore store, TargetProcess target, JObject? fileDefaults, ILoggerFactory loggerFactory, OptionsFile? defaultsFile = null, TimeProvider? clock = null)
     {
+        _defaultsFile = defaultsFile;
         Registry = registry;
         Store = store;
         Target = target;
@@ -74,12 +78,33 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Replaces the defaults (the file's layer) after validating them; on error nothing changes.</summary>
-    public void ReplaceDefaults(JObject fileDefaults)
+    /// <summary>
+    /// Replaces the defaults (the file's layer): validates them, saves them to the defaults file (the old one kept as
+    /// <c>.bak</c>), then uses them for every command. Invalid options throw <see cref="ProfilerException"/> and change nothing.
+    /// </summary>
+    public ProfilingOptions ReplaceDefaults(JObject fileDefaults)
     {
-        DefaultOptions = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, fileDefaults), Registry);
-        _fileDefaults = (JObject)fileDefaults.DeepClone();
+        ProfilingOptions validated;
+        try
+        {
+            validated = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, fileDefaults), Registry);
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+        }
+        lock (_defaultsLock)
+        {
+            _defaultsFile?.Save(fileDefaults);
+            _fileDefaults = (JObject)fileDefaults.DeepClone();
+            DefaultOptions = validated;
+        }
+        _logger.LogInformation("Default options replaced{Where}", _defaultsFile is null ? " (in memory only)" : $" and saved to {_defaultsFile.Path}");
+        return validated;
     }
+
+    /// <summary>The defaults as the file holds them (without the built-in layer).</summary>
+    public JObject FileDefaults => (JObject)_fileDefaults.DeepClone();
 
     /// <summary>Every event type with its availability for the target, probed now.</summary>
     public IReadOnlyList<EventTypeStatus> EventTypes() =>
