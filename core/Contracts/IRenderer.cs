@@ -24,4 +24,8 @@ public sealed record RendererInfo(string Name, string FileExtension, string Cont
 /// <param name="Profiles">One profile, or two (before, after) for a comparison; the transforms are already applied.</param>
 /// <param name="Transforms">The transform specs that were applied, for the page to show.</param>
 /// <param name="Options">This renderer's section of the options (<c>renderers.&lt;name&gt;</c>), possibly empty.</param>
-public sealed record RenderRequest(IReadOnlyList<StackProfile> Profiles, JArray Transforms, JObject Options);
+public sealed record RenderRequest(IReadOnlyList<StackProfile> Profiles, JArray Transforms, JObject Options)
+{
+    /// <summary>The same profiles before the transforms, for a page that applies (and lets the user change) them itself. Equal to <see cref="Profiles"/> when none are given.</summary>
+    public IReadOnlyList<StackProfile> Untransformed { get => field ?? Profiles; init; }
+}

@@ -14,31 +14,38 @@ public sealed class FlamegraphRenderer : IRenderer
     {
         var profile = request.Profiles[0];
         var title = $"{profile.Metadata.Event} flamegraph" + (profile.Metadata.TargetName is { } name ? $" of {name}" : "");
-        await PageTemplate.WriteAsync(output, title, json => PageData.Write(json, profile, request.Transforms), cancellationToken);
+        await PageTemplate.WriteAsync(output, title, json => PageData.Write(json, request.Untransformed, request.Profiles, request.Transforms, request.Options), cancellationToken);
     }
 }
 
 /// <summary>
-/// The page template (Page/flamegraph.html) with two placeholders: <c>{{TITLE}}</c>, replaced by HTML-escaped text,
-/// and <c>/*DATA*/null</c>, replaced by the profile as JSON whose strings escape <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> and
-/// quotes, so that no frame name can close the script element or inject markup.
+/// The page template (Page/flamegraph.html) with three placeholders: <c>{{TITLE}}</c>, replaced by HTML-escaped text;
+/// <c>/*TRANSFORMS*/</c>, replaced by Page/transforms.js; and <c>/*DATA*/null</c>, replaced by the profile as JSON
+/// whose strings escape <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> and quotes, so that no frame name can close the script
+/// element or inject markup. The diffgraph renderer uses the same page.
 /// </summary>
 public static class PageTemplate
 {
     private const string TitleMarker = "{{TITLE}}";
+    private const string TransformsMarker = "/*TRANSFORMS*/";
     private const string DataMarker = "/*DATA*/null";
 
     private static readonly Lazy<(string Head, string Tail)> Parts = new(() =>
     {
-        using var stream = typeof(PageTemplate).Assembly.GetManifestResourceStream("page/flamegraph.html")
-            ?? throw new InvalidOperationException("the flamegraph template is not embedded");
-        using var reader = new StreamReader(stream);
-        var template = reader.ReadToEnd();
+        var template = Resource("page/flamegraph.html").Replace(TransformsMarker, Resource("page/transforms.js"), StringComparison.Ordinal);
         var at = template.IndexOf(DataMarker, StringComparison.Ordinal);
         return at < 0
             ? throw new InvalidOperationException("the flamegraph template has no data placeholder")
             : (template[..at], template[(at + DataMarker.Length)..]);
     });
+
+    private static string Resource(string name)
+    {
+        using var stream = typeof(PageTemplate).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     public static async Task WriteAsync(Stream output, string title, Action<JsonWriter> writeData, CancellationToken cancellationToken)
     {

@@ -5,19 +5,87 @@ using Pluggable.Core.Profiles;
 namespace Pluggable.Plugins.HtmlFlamegraph;
 
 /// <summary>
-/// The profile as the page reads it: every frame name once, and the call tree as three parallel arrays in depth-first
-/// order (frame id, depth, total weight), so that shared prefixes are written once. Self weights and the stacks
-/// themselves follow from those: a node's self weight is its total minus its children's.
+/// The profile(s) as the page reads them: every frame name once, and the call tree as parallel arrays in depth-first
+/// order (frame id, depth, and the self weight of each profile), so shared prefixes are written once and the page can
+/// rebuild every stack (a node with self weight ends one). One profile makes a flamegraph; two (before, after) a
+/// comparison.
 /// </summary>
 public static class PageData
 {
-    public static void Write(JsonWriter json, StackProfile profile, JArray transforms)
+    /// <summary>The transform types the page's own JavaScript (Page/transforms.js) applies; a list with any other type is applied here instead.</summary>
+    public static readonly IReadOnlySet<string> PageTransformTypes = new HashSet<string>(StringComparer.Ordinal)
     {
-        var tree = CallTree.Build(profile);
-        var metadata = profile.Metadata;
+        "filter", "remove", "replace", "hide", "collapse-recursion", "truncate", "last",
+        "fold-async", "name-lambdas", "strip-generics", "group-threads",
+    };
+
+    /// <summary>Writes the page's data.</summary>
+    /// <param name="json">Where to write.</param>
+    /// <param name="untransformed">The profiles as sampled.</param>
+    /// <param name="transformed">The same profiles with <paramref name="transforms"/> applied.</param>
+    /// <param name="transforms">The transform specs.</param>
+    /// <param name="options">The renderer's options, passed to the page (e.g. <c>reverse</c>).</param>
+    public static void Write(JsonWriter json, IReadOnlyList<StackProfile> untransformed, IReadOnlyList<StackProfile> transformed, JArray transforms, JObject options)
+    {
+        // The page applies the transforms itself when it can, so the user can change them live; otherwise it gets their result.
+        var pageApplies = transforms.All(t => t is JObject spec && spec["type"]?.Type == JTokenType.String && PageTransformTypes.Contains(spec.Value<string>("type")!));
+        var profiles = pageApplies ? untransformed : transformed;
+        var tree = CallTree.Build(profiles);
         json.WriteStartObject();
 
-        json.WritePropertyName("meta");
+        json.WritePropertyName("profiles");
+        json.WriteStartArray();
+        foreach (var profile in profiles)
+        {
+            WriteMeta(json, profile);
+        }
+        json.WriteEndArray();
+
+        json.WritePropertyName("frames");
+        json.WriteStartArray();
+        foreach (var frame in tree.Frames)
+        {
+            json.WriteValue(frame.Name);
+        }
+        json.WriteEndArray();
+
+        json.WritePropertyName("kinds");
+        json.WriteStartArray();
+        foreach (var frame in tree.Frames)
+        {
+            json.WriteValue((int)frame.Kind);
+        }
+        json.WriteEndArray();
+
+        var nodes = new List<(int Frame, int Depth, int Node)>(tree.Count);
+        tree.VisitDepthFirst((node, depth) => nodes.Add((tree.FrameOf(node), depth, node)));
+        json.WritePropertyName("nodes");
+        json.WriteStartObject();
+        json.WritePropertyName("f");
+        WriteInts(json, nodes.Select(n => (long)n.Frame));
+        json.WritePropertyName("d");
+        WriteInts(json, nodes.Select(n => (long)n.Depth));
+        json.WritePropertyName("s");
+        json.WriteStartArray();
+        for (var side = 0; side < tree.Sides; side++)
+        {
+            WriteInts(json, nodes.Select(n => tree.SelfOf(n.Node, side)));
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        json.WritePropertyName("transforms");
+        transforms.WriteTo(json);
+        json.WritePropertyName("transformsApplied");
+        json.WriteValue(!pageApplies && transforms.Count > 0);
+        json.WritePropertyName("options");
+        options.WriteTo(json);
+        json.WriteEndObject();
+    }
+
+    private static void WriteMeta(JsonWriter json, StackProfile profile)
+    {
+        var metadata = profile.Metadata;
         json.WriteStartObject();
         Property(json, "event", metadata.Event);
         Property(json, "unit", metadata.Unit);
@@ -44,42 +112,6 @@ public static class PageData
         }
         json.WriteEndObject();
         json.WriteEndObject();
-
-        json.WritePropertyName("frames");
-        json.WriteStartArray();
-        foreach (var frame in profile.Frames)
-        {
-            json.WriteValue(frame.Name);
-        }
-        json.WriteEndArray();
-
-        json.WritePropertyName("kinds");
-        json.WriteStartArray();
-        foreach (var frame in profile.Frames)
-        {
-            json.WriteValue((int)frame.Kind);
-        }
-        json.WriteEndArray();
-
-        var frames = new List<int>(tree.Count);
-        var depths = new List<int>(tree.Count);
-        var totals = new List<long>(tree.Count);
-        tree.VisitDepthFirst((node, depth) =>
-        {
-            frames.Add(tree.FrameOf(node));
-            depths.Add(depth);
-            totals.Add(tree.TotalOf(node));
-        });
-        json.WritePropertyName("nodes");
-        json.WriteStartObject();
-        Array(json, "f", frames);
-        Array(json, "d", depths);
-        Array(json, "w", totals);
-        json.WriteEndObject();
-
-        json.WritePropertyName("transforms");
-        transforms.WriteTo(json);
-        json.WriteEndObject();
     }
 
     private static void Property(JsonWriter json, string name, string? value)
@@ -91,14 +123,18 @@ public static class PageData
         }
     }
 
-    private static void Array<T>(JsonWriter json, string name, List<T> values)
+    // Numbers written raw: the arrays hold millions of them, and JsonWriter's per-value bookkeeping shows at that size.
+    private static void WriteInts(JsonWriter json, IEnumerable<long> values)
     {
-        json.WritePropertyName(name);
-        json.WriteStartArray();
+        var text = new System.Text.StringBuilder("[");
         foreach (var value in values)
         {
-            json.WriteValue(value);
+            if (text.Length > 1)
+            {
+                text.Append(',');
+            }
+            text.Append(value);
         }
-        json.WriteEndArray();
+        json.WriteRawValue(text.Append(']').ToString());
     }
 }

@@ -301,7 +301,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
         {
             throw new ProfilerException(ProfilerErrorKind.PluginFailed, e.Message, e);
         }
-        var request = new RenderRequest(transformed, options.Transforms, options.RendererSection(rendererName));
+        var request = new RenderRequest(transformed, options.Transforms, options.RendererSection(rendererName)) { Untransformed = profiles };
         try
         {
             return await Store.SaveRenderedAsync(ids, profiles[^1].Metadata.Event, renderer.Info.Name, renderer.Info.FileExtension,

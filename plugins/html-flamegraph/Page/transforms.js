@@ -1,6 +1,6 @@
 // The built-in transforms (plugins/transforms), for the page to apply live: the same specs give the same stacks
 // as the C# ones, which tests/Cases/transforms.json checks on both. A profile here is
-// { names: [string], kinds: [int], stacks: [{ f: [frame id, root first], w: weight }] }.
+// { names: [string], kinds: [int], stacks: [{ f: [frame id, root first], w: weight, b: weight before (comparisons only) }] }.
 "use strict";
 const PluggableTransforms = (() => {
   const STATE_MACHINE = /^(.+?)\+<([^>]+)>d__\d+.*\.MoveNext$/;
@@ -109,11 +109,12 @@ const PluggableTransforms = (() => {
     const copy = new Int32Array(profile.names.length).fill(-2);
     const copyOf = (f) => (copy[f] === -2 ? (copy[f] = intern(profile.names[f], profile.kinds[f])) : copy[f]);
     const out = new Map();
-    const add = (frames, weight) => {
+    const add = (frames, stack) => {
       if (frames.length === 0) return;
       const key = frames.join(",");
       const known = out.get(key);
-      if (known) known.w += weight; else out.set(key, { f: frames, w: weight });
+      if (!known) out.set(key, { f: frames, w: stack.w, b: stack.b });
+      else { known.w += stack.w; if (stack.b !== undefined) known.b = (known.b || 0) + stack.b; }
     };
     if (transform.rename) {
       const renamed = new Int32Array(profile.names.length).fill(-2);
@@ -126,7 +127,7 @@ const PluggableTransforms = (() => {
           }
           if (renamed[f] >= 0) frames.push(renamed[f]);
         }
-        add(frames, stack.w);
+        add(frames, stack);
       }
     } else if (transform.test) {
       const matches = new Int8Array(profile.names.length).fill(-1);
@@ -136,10 +137,10 @@ const PluggableTransforms = (() => {
           if (matches[f] < 0) matches[f] = transform.test.test(profile.names[f]) ? 1 : 0;
           if (matches[f]) { any = true; break; }
         }
-        if (any === transform.keepWhenMatched) add(Array.from(stack.f, copyOf), stack.w);
+        if (any === transform.keepWhenMatched) add(Array.from(stack.f, copyOf), stack);
       }
     } else {
-      for (const stack of profile.stacks) add(transform.rewrite(Array.from(stack.f), (f) => profile.names[f]).map(copyOf), stack.w);
+      for (const stack of profile.stacks) add(transform.rewrite(Array.from(stack.f), (f) => profile.names[f]).map(copyOf), stack);
     }
     return { names, kinds, stacks: Array.from(out.values()) };
   }

@@ -26,39 +26,71 @@ public class FlamegraphRendererTests
 
         html.Should().NotContain("<Main>").And.NotContain("List<T>").And.NotContain("<img").And.NotContain("alert(1)</script>");
         html.Should().Contain("\\u003cMain\\u003e");
-        html.Split("</script>").Should().HaveCount(2, "only the page's own script element may close");
+        html.Split("</script>").Should().HaveCount(3, "only the page's own two script elements may close");
         EmbeddedPageData.FrameNames(html).Should().Equal(names);
         html.Should().Contain("<title>cpu flamegraph of &lt;img src=x onerror=alert(1)&gt;</title>");
     }
 
     [Fact]
-    public async Task The_page_data_holds_the_call_tree_that_rebuilds_the_folded_profile()
+    public async Task The_page_data_round_trips_to_the_same_folded_profile()
     {
-        var profile = FoldedFormat.Read("Main;Run;Hot 70\nMain;Run;Cold 20\nMain;Run 10\nMain;Other 5\n").Profile;
+        var profile = FoldedFormat.Read("Main;Run;Hot 70\nMain;Run;Cold 20\nMain;Run 10\nMain;Other 5\nKernel;do_syscall_64_[k] 3\n").Profile;
 
         var data = EmbeddedPageData.Read(await RenderAsync(profile));
 
+        DecodeStacks(data).Should().BeEquivalentTo(new Dictionary<string, long>
+        {
+            ["Main;Run;Hot"] = 70, ["Main;Run;Cold"] = 20, ["Main;Run"] = 10, ["Main;Other"] = 5, ["Kernel;do_syscall_64_[k]"] = 3,
+        });
+        data["profiles"]![0]!["total"]!.Value<long>().Should().Be(108);
+    }
+
+    [Fact]
+    public async Task The_page_is_smaller_than_the_folded_text_for_a_large_profile()
+    {
+        var random = new Random(7);
+        var builder = new StackProfileBuilder(new ProfileMetadata { Event = "cpu" });
+        var names = Enumerable.Range(0, 3000).Select(i => $"Shop.Module{i % 40}.Service{i % 300}.Method{i}").ToArray();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var depth = random.Next(15, 45);
+            var stack = new string[depth];
+            for (var d = 0; d < depth; d++)
+            {
+                // Shared prefixes as in real profiles: the first frames come from few choices, later ones from many.
+                stack[d] = names[random.Next(Math.Min(names.Length, 2 + d * d * 4))];
+            }
+            builder.Add(stack, random.Next(1, 50));
+        }
+        var large = builder.Build();
+
+        var html = await RenderAsync(large);
+        var folded = FoldedFormat.Write(large);
+
+        html.Length.Should().BeLessThan(folded.Length, "frame names are written once and shared prefixes once");
+        DecodeStacks(EmbeddedPageData.Read(html)).Should().HaveCount(large.Stacks.Count);
+    }
+
+    /// <summary>Rebuilds the stacks from the page's arrays as the page's own script does: a node with self weight ends a stack.</summary>
+    private static Dictionary<string, long> DecodeStacks(JObject data)
+    {
         var frames = data["frames"]!.Values<string>().ToArray();
+        var kinds = data["kinds"]!.Values<int>().ToArray();
         var f = data["nodes"]!["f"]!.Values<int>().ToArray();
         var d = data["nodes"]!["d"]!.Values<int>().ToArray();
-        var w = data["nodes"]!["w"]!.Values<long>().ToArray();
+        var self = data["nodes"]!["s"]![0]!.Values<long>().ToArray();
         var stacks = new Dictionary<string, long>();
         var path = new List<string>();
         for (var i = 0; i < f.Length; i++)
         {
             path.RemoveRange(d[i], path.Count - d[i]);
-            path.Add(frames[f[i]]!);
-            var children = Enumerable.Range(i + 1, f.Length - i - 1).TakeWhile(j => d[j] > d[i]).Where(j => d[j] == d[i] + 1).Sum(j => w[j]);
-            if (w[i] - children > 0)
+            path.Add(FoldedFormat.Encode(new Frame(frames[f[i]]!, (FrameKind)kinds[f[i]])));
+            if (self[i] > 0)
             {
-                stacks[string.Join(";", path)] = w[i] - children;
+                stacks[string.Join(";", path)] = self[i];
             }
         }
-        stacks.Should().BeEquivalentTo(new Dictionary<string, long>
-        {
-            ["Main;Run;Hot"] = 70, ["Main;Run;Cold"] = 20, ["Main;Run"] = 10, ["Main;Other"] = 5,
-        });
-        data["meta"]!["total"]!.Value<long>().Should().Be(105);
+        return stacks;
     }
 
     [Fact]

@@ -69,6 +69,22 @@ public class TransformCasesTests
         }
     }
 
+    [SkippableFact]
+    public void The_page_applies_exactly_the_transform_types_the_renderer_leaves_to_it_and_the_plugin_provides()
+    {
+        Skip.If(FindNode() is null, "node is not installed, so the page's JavaScript cannot run outside a browser here");
+        var start = new ProcessStartInfo(FindNode()!, ["-e", $"process.stdout.write(JSON.stringify(require({JsonConvertString(Path.Combine(RepoPaths.Root, "plugins", "html-flamegraph", "Page", "transforms.js"))}).types))"])
+        { RedirectStandardOutput = true };
+        using var node = Process.Start(start)!;
+        var pageTypes = JArray.Parse(node.StandardOutput.ReadToEnd()).Values<string>().ToArray();
+        node.WaitForExit();
+
+        pageTypes.Should().BeEquivalentTo(Pluggable.Plugins.HtmlFlamegraph.PageData.PageTransformTypes);
+        Registry().Transforms.Select(t => t.Info.Type).Should().BeEquivalentTo(pageTypes);
+    }
+
+    private static string JsonConvertString(string text) => Newtonsoft.Json.JsonConvert.ToString(text);
+
     [Theory]
     [InlineData("""[{"type": "filter"}]""", "transforms[0] (filter): \"what\" is required")]
     [InlineData("""[{"type": "replace", "what": "(", "replacement": ""}]""", "transforms[0] (replace): \"what\" is not a valid regular expression*")]
