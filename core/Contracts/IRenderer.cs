@@ -18,7 +18,8 @@ public interface IRenderer
 /// <param name="ContentType">The MIME type the host serves the file with.</param>
 /// <param name="Inputs">1 for a single profile, 2 for a comparison (before, after).</param>
 /// <param name="Description">One line for the API's listing.</param>
-public sealed record RendererInfo(string Name, string FileExtension, string ContentType, int Inputs, string Description);
+/// <param name="OptionsType">The class this renderer's options (<c>renderers.&lt;name&gt;</c>) bind to, validated like a sampler's; null when it takes none.</param>
+public sealed record RendererInfo(string Name, string FileExtension, string ContentType, int Inputs, string Description, Type? OptionsType = null);
 
 /// <summary>The profiles to render and the options to render them with.</summary>
 /// <param name="Profiles">One profile, or two (before, after) for a comparison; the transforms are already applied.</param>

@@ -26,11 +26,13 @@ public static class OptionsValidator
                 throw new OptionsException($"events.{name}: event type '{name}' takes no options");
             }
         }
-        foreach (var (name, _) in options.Renderers)
+        foreach (var (name, section) in options.Renderers)
         {
-            if (registry.FindRenderer(name) is null)
+            var renderer = registry.FindRenderer(name)
+                ?? throw new OptionsException($"renderers.{name}: unknown renderer '{name}'; known: {string.Join(", ", registry.Renderers.Select(r => r.Info.Name))}");
+            if (renderer.Info.OptionsType is { } optionsType)
             {
-                throw new OptionsException($"renderers.{name}: unknown renderer '{name}'; known: {string.Join(", ", registry.Renderers.Select(r => r.Info.Name))}");
+                OptionsBinder.Bind(optionsType, (Newtonsoft.Json.Linq.JObject?)section, $"renderers.{name}");
             }
         }
         TransformPipeline.Build(options.Transforms, registry);

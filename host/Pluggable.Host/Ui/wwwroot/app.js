@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [] };
+const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null };
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
@@ -184,7 +184,7 @@ function renderProfiles() {
 
 function profileItem(file) {
   const time = new Date(file.created).toLocaleTimeString();
-  const id = file.other ? `${file.id}→${file.other}` : `#${file.id}`;
+  const id = file.other ? `#${file.id} → #${file.other}` : `#${file.id}`;
   const link = el("a", { href: `profiles/${encodeURIComponent(file.name)}`, target: "_blank", rel: "noopener", text: file.name });
   const unitOfSamples = file.samples === 1 ? "sample" : "samples";
   const item = el("li", { className: file.kind === "raw" ? "raw" : "" },
@@ -193,12 +193,41 @@ function profileItem(file) {
     link,
     el("span", { className: "meta", text: `${formatCount(file.samples)} ${unitOfSamples} · ${formatBytes(file.bytes)} · ${time}` }));
   if (file.kind === "raw") item.append(el("span", { className: "badge", text: "TXT" }));
-  if (!file.other && file.kind !== "raw") {
-    const remove = el("button", { type: "button", text: "Delete", "aria-label": `Delete profile ${file.id}` });
-    remove.addEventListener("click", () => deleteProfile(file.id));
-    item.append(el("span", { className: "actions" }, remove));
-  }
+  if (!file.other && file.kind === "flamegraph") item.append(el("span", { className: "actions" }, ...profileActions(file)));
   return item;
+}
+
+function button(text, label, action) {
+  const b = el("button", { type: "button", text, "aria-label": label });
+  b.addEventListener("click", action);
+  return b;
+}
+
+function profileActions(file) {
+  const actions = [];
+  if (state.diffBase === null) {
+    actions.push(button("Diff…", `Compare profile ${file.id} with another`, () => { state.diffBase = file.id; renderProfiles(); showMessage(`Pick the profile to compare #${file.id} with ("…with this").`, "info"); }));
+  } else if (state.diffBase === file.id) {
+    actions.push(button("Cancel diff", "Cancel the comparison", () => { state.diffBase = null; showMessage(""); renderProfiles(); }));
+  } else {
+    actions.push(button("…with this", `Compare profile ${state.diffBase} (before) with profile ${file.id} (after)`, () => diff(state.diffBase, file.id)));
+  }
+  actions.push(button("Delete", `Delete profile ${file.id}`, () => deleteProfile(file.id)));
+  return actions;
+}
+
+async function diff(before, after) {
+  const page = window.open("", "_blank");
+  try {
+    const file = await api("POST", "api/diffgraph", { before, after });
+    if (page) page.location.href = `profiles/${encodeURIComponent(file.name)}`;
+    showMessage("");
+  } catch (error) {
+    if (page) page.close();
+    showMessage(error.message);
+  }
+  state.diffBase = null;
+  await refreshProfiles();
 }
 
 async function deleteProfile(id) {
