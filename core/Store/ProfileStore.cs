@@ -188,8 +188,7 @@ public sealed partial class ProfileStore
             return null;
         }
         var kind = match.Groups["kind"].Success ? match.Groups["kind"].Value : KnownFileKinds.Raw;
-        var extension = match.Groups["ext"].Value;
-        if ((kind == KnownFileKinds.Raw) != (extension == "txt" && !match.Groups["other"].Success))
+        if (kind == KnownFileKinds.Raw && (match.Groups["ext"].Value != "txt" || match.Groups["other"].Success))
         {
             return null;
         }
@@ -256,6 +255,6 @@ public sealed partial class ProfileStore
         }
     }
 
-    [GeneratedRegex(@"^(?<id>[1-9][0-9]{0,8})-(?:(?<other>[1-9][0-9]{0,8})|(?<event>[a-z][a-z0-9_]*))(?:-(?<kind>[a-z][a-z0-9_]*))?-(?<ts>[0-9]{8}-[0-9]{6})\.(?<ext>[a-z0-9]{1,10})$")]
+    [GeneratedRegex(@"^(?<id>[1-9][0-9]{0,8})-(?:(?<other>[1-9][0-9]{0,8})|(?<event>[a-z][a-z0-9_]*))(?:-(?<kind>[a-z][a-z0-9_]*))?-(?<ts>[0-9]{8}-[0-9]{6})\.(?<ext>[a-z0-9]{1,10}(?:\.[a-z0-9]{1,4})?)$")]
     private static partial Regex FileNamePattern();
 }

@@ -61,6 +61,14 @@ public static class ProfilerEndpoints
             var options = engine.ReplaceDefaults(await JsonRequests.ReadObjectAsync(request, ct));
             return Results.Content(options.Json.ToString(), "application/json");
         });
+        group.MapGet("/api/renderers", () => Results.Json(engine.Registry.Renderers.Select(r => new
+        {
+            r.Info.Name,
+            r.Info.FileExtension,
+            r.Info.Inputs,
+            r.Info.Description,
+            r.Plugin,
+        })));
         group.MapGet("/api/plugins", () => Results.Json(engine.Registry.Plugins.Select(p => new
         {
             p.Name,

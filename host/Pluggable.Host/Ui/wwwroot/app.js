@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null };
+const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null, exports: [] };
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
@@ -212,8 +212,32 @@ function profileActions(file) {
   } else {
     actions.push(button("…with this", `Compare profile ${state.diffBase} (before) with profile ${file.id} (after)`, () => diff(state.diffBase, file.id)));
   }
+  if (state.exports.length) {
+    const select = el("select", { "aria-label": `Export profile ${file.id}` }, el("option", { value: "", text: "Export…" }));
+    for (const renderer of state.exports) select.append(el("option", { value: renderer.name, text: `${renderer.name} (.${renderer.fileExtension})` }));
+    select.addEventListener("change", () => { if (select.value) exportProfile(file.id, select.value); select.value = ""; });
+    actions.push(select);
+  }
   actions.push(button("Delete", `Delete profile ${file.id}`, () => deleteProfile(file.id)));
   return actions;
+}
+
+async function exportProfile(id, renderer) {
+  try {
+    const file = await api("POST", "api/flamegraph", { id, renderer });
+    await refreshProfiles();
+    const link = el("a", { href: `profiles/${encodeURIComponent(file.name)}`, download: file.name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    showMessage(`Exported profile #${id} as ${file.name}.`, "info");
+  } catch (error) { showMessage(error.message); }
+}
+
+async function loadRenderers() {
+  const renderers = await api("GET", "api/renderers");
+  state.exports = renderers.filter((r) => r.inputs === 1 && r.name !== "flamegraph");
+  renderProfiles();
 }
 
 async function diff(before, after) {
@@ -270,7 +294,7 @@ async function start() {
   $("event").addEventListener("change", describeSelected);
   $("show-raw").addEventListener("change", renderProfiles);
   $("delete-all").addEventListener("click", deleteAll);
-  const loads = [loadEventTypes(), refreshStatus(), refreshProfiles(), loadOptions(), loadPlugins()];
+  const loads = [loadEventTypes(), refreshStatus(), refreshProfiles(), loadOptions(), loadPlugins(), loadRenderers()];
   const failures = (await Promise.allSettled(loads)).filter((r) => r.status === "rejected");
   if (failures.length) showMessage(`Could not load the page's data: ${failures.map((f) => f.reason.message).join("; ")}`);
   // Sessions can also be started and stopped from the API, from code, or by a time limit.
