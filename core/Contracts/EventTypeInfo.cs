@@ -9,7 +9,14 @@ namespace Pluggable.Core.Contracts;
 /// It needs a public parameterless constructor; DataAnnotations attributes and <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>
 /// are checked when the host starts and on every start request.
 /// </param>
-public sealed record EventTypeInfo(string Name, string Unit, string Description, Type? OptionsType = null);
+public sealed record EventTypeInfo(string Name, string Unit, string Description, Type? OptionsType = null)
+{
+    /// <summary>
+    /// Below this many samples a profile of this event type is marked low-confidence, with the hint to profile longer
+    /// (for CPU profiles at 100 Hz, 1000); 0 when any count is fine.
+    /// </summary>
+    public int ConfidentSamples { get; init; }
+}
 
 /// <summary>Whether an event type can be sampled, and when not, why and what to do about it.</summary>
 public sealed record Availability(bool IsAvailable, string? Reason = null, string? Fix = null)

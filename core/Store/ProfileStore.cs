@@ -21,7 +21,11 @@ public static class KnownFileKinds
 /// <param name="Samples">The sample count of the profile behind the file (for a comparison, of "after").</param>
 /// <param name="Bytes">The file's size.</param>
 /// <param name="Created">When the file was written, from its name (UTC, to the second).</param>
-public sealed record StoredFile(int Id, int? Other, string Event, string Kind, string Name, long Samples, long Bytes, DateTimeOffset Created);
+public sealed record StoredFile(int Id, int? Other, string Event, string Kind, string Name, long Samples, long Bytes, DateTimeOffset Created)
+{
+    /// <summary>When the profile behind the file has too few samples to trust: why, and what to do (from its <c>low-confidence</c> header).</summary>
+    public string? LowConfidence { get; init; }
+}
 
 /// <summary>
 /// The results folder. Profile ids are small increasing integers that continue after a restart; files are named
@@ -36,7 +40,7 @@ public sealed partial class ProfileStore
     private const string TempPrefix = ".tmp-";
 
     private readonly Lock _idLock = new();
-    private readonly ConcurrentDictionary<string, (long Length, DateTime Modified, long Samples, string Event)> _headers = new();
+    private readonly ConcurrentDictionary<string, (long Length, DateTime Modified, RawHeader Header)> _headers = new();
     private readonly TimeProvider _clock;
     private int _lastId;
 
@@ -195,12 +199,18 @@ public sealed partial class ProfileStore
         var id = int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture);
         int? other = match.Groups["other"].Success ? int.Parse(match.Groups["other"].Value, CultureInfo.InvariantCulture) : null;
         var created = DateTimeOffset.ParseExact(match.Groups["ts"].Value, TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        var (samples, rawEvent) = kind == KnownFileKinds.Raw ? HeaderOf(info) : RawHeaderOf(other ?? id);
-        var eventType = match.Groups["event"].Success ? match.Groups["event"].Value : rawEvent;
-        return new StoredFile(id, other, eventType, kind, name, samples, info.Length, created);
+        var header = kind == KnownFileKinds.Raw ? HeaderOf(info) : RawHeaderOf(other ?? id);
+        var eventType = match.Groups["event"].Success ? match.Groups["event"].Value : header.Event;
+        return new StoredFile(id, other, eventType, kind, name, header.Samples, info.Length, created) { LowConfidence = header.LowConfidence };
     }
 
-    private (long Samples, string Event) RawHeaderOf(int id)
+    /// <summary>What the listing needs from a raw file's header.</summary>
+    private sealed record RawHeader(long Samples, string Event, string? LowConfidence)
+    {
+        public static readonly RawHeader None = new(0, "", null);
+    }
+
+    private RawHeader RawHeaderOf(int id)
     {
         foreach (var path in Directory.EnumerateFiles(Folder, $"{id}-*.txt"))
         {
@@ -210,22 +220,21 @@ public sealed partial class ProfileStore
                 return HeaderOf(new FileInfo(path));
             }
         }
-        return (0, "");
+        return RawHeader.None;
     }
 
-    private (long Samples, string Event) HeaderOf(FileInfo file)
+    private RawHeader HeaderOf(FileInfo file)
     {
         if (_headers.TryGetValue(file.Name, out var cached) && cached.Length == file.Length && cached.Modified == file.LastWriteTimeUtc)
         {
-            return (cached.Samples, cached.Event);
+            return cached.Header;
         }
         long samples;
-        string eventType;
+        IReadOnlyDictionary<string, string> header;
         try
         {
             using var reader = new StreamReader(file.FullName);
-            var header = FoldedFormat.ReadHeader(reader);
-            eventType = header.GetValueOrDefault("event") ?? "";
+            header = FoldedFormat.ReadHeader(reader);
             if (!(header.TryGetValue("samples", out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out samples)))
             {
                 // Folded text from elsewhere carries no count: read it whole, once (the result is cached).
@@ -236,10 +245,11 @@ public sealed partial class ProfileStore
         }
         catch (IOException)
         {
-            return (0, "");
+            return RawHeader.None;
         }
-        _headers[file.Name] = (file.Length, file.LastWriteTimeUtc, samples, eventType);
-        return (samples, eventType);
+        var result = new RawHeader(samples, header.GetValueOrDefault("event") ?? "", header.GetValueOrDefault("low-confidence"));
+        _headers[file.Name] = (file.Length, file.LastWriteTimeUtc, result);
+        return result;
     }
 
     private static string Timestamp(DateTimeOffset time) => time.ToString(TimestampFormat, CultureInfo.InvariantCulture);

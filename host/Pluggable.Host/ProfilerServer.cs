@@ -137,6 +137,9 @@ public sealed class RunningProfilerServer(WebApplication app, ProfilerEngine eng
 
     public ProfilerEngine Engine { get; } = engine;
 
+    /// <summary>The code API over this server's engine: what it starts shows on the page, and the reverse.</summary>
+    public Profiler Profiler { get; } = Profiler.For(engine);
+
     /// <summary>Completes when the host is asked to shut down (Ctrl+C, SIGTERM).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
 

@@ -27,7 +27,7 @@ public sealed class ItimerSampler : ISampler
 
     public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
     [
-        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed"),
+        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed") { ConfidentSamples = 1000 },
     ];
 
     public Availability Probe(string eventType, TargetProcess target)

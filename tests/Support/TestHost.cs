@@ -32,6 +32,9 @@ public sealed class TestHost : IAsyncDisposable
 
     public ProfilerEngine Engine => _server.Engine;
 
+    /// <summary>The code API over the same engine.</summary>
+    public Profiler Profiler => _server.Profiler;
+
     public string ResultsFolder { get; }
 
     /// <summary>Starts a host that loads plugins from folders, as the real one does.</summary>

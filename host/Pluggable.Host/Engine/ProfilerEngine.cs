@@ -18,6 +18,9 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <summary>The renderer whose page a stop produces and the UI opens.</summary>
     public const string DefaultRenderer = "flamegraph";
 
+    /// <summary>The metadata property that marks a profile with too few samples to trust, and says what to do.</summary>
+    public const string LowConfidenceProperty = "low-confidence";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -272,7 +275,11 @@ public sealed class ProfilerEngine : IAsyncDisposable
             {
                 warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
             }
-            var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings);
+            if (raw.LowConfidence is { } lowConfidence)
+        {
+            warnings.Add($"low confidence: {lowConfidence}");
+        }
+        var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
             _lastStop = result;
             _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
             return result;
@@ -320,6 +327,11 @@ public sealed class ProfilerEngine : IAsyncDisposable
         if (stoppedBy != "request")
         {
             properties["stopped-by"] = stoppedBy;
+        }
+        var confident = running.EventType.Info.ConfidentSamples;
+        if (metadata.Samples is { } samples && samples < confident)
+        {
+            properties[LowConfidenceProperty] = $"only {samples} samples; profile longer (aim for {confident}+)";
         }
         return metadata with
         {

@@ -24,4 +24,8 @@ public sealed record ProfilerStatus(string State, string? Event, DateTimeOffset?
 /// <param name="StoppedBy">What ended the session: <c>request</c>, or the limit that did (<c>maxDuration</c>).</param>
 /// <param name="Files">The stored files: the raw text, then what was rendered.</param>
 /// <param name="Warnings">What went wrong without losing the profile, e.g. a renderer that failed.</param>
-public sealed record StopResult(int Id, string Event, long Samples, bool Partial, string StoppedBy, IReadOnlyList<StoredFile> Files, IReadOnlyList<string> Warnings);
+public sealed record StopResult(int Id, string Event, long Samples, bool Partial, string StoppedBy, IReadOnlyList<StoredFile> Files, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Set when the profile has too few samples to trust: why, and what to do (profile longer).</summary>
+    public string? LowConfidence { get; init; }
+}

@@ -193,6 +193,7 @@ function profileItem(file) {
     link,
     el("span", { className: "meta", text: `${formatCount(file.samples)} ${unitOfSamples} · ${formatBytes(file.bytes)} · ${time}` }));
   if (file.kind === "raw") item.append(el("span", { className: "badge", text: "TXT" }));
+  if (file.lowConfidence && !file.other) item.append(el("span", { className: "badge warn", text: "low confidence", title: file.lowConfidence }));
   if (!file.other && file.kind === "flamegraph") item.append(el("span", { className: "actions" }, ...profileActions(file)));
   return item;
 }
