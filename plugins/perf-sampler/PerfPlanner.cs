@@ -78,15 +78,24 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
         }
     }
 
-    /// <summary>The attributes every cpu event uses: sampled at a frequency, with IP, thread, time, CPU and the kernel's callchain.</summary>
+    /// <summary>Bytes of the user stack each sample carries: most .NET stacks whole; deeper frames are read from the process.</summary>
+    public const uint StackBytes = 8 * 1024;
+
+    /// <summary>
+    /// The attributes every cpu event uses: sampled at a frequency, with IP, thread, time, CPU, the kernel's part of the
+    /// callchain, and the user registers and top of the user stack. The user part is walked here rather than by the
+    /// kernel, because the kernel follows only frame pointers, and optimized jitted methods often keep none.
+    /// </summary>
     public static PerfEventAttr Attributes(bool hardware, bool kernel, ulong frequency) => new()
     {
+        SampleRegsUser = (1UL << PerfRegister.Bp) | (1UL << PerfRegister.Sp) | (1UL << PerfRegister.Ip),
+        SampleStackUser = StackBytes,
         Type = hardware ? PerfType.Hardware : PerfType.Software,
         Size = PerfEventAttr.CurrentSize,
         Config = hardware ? PerfConfig.HardwareCpuCycles : PerfConfig.SoftwareCpuClock,
         SamplePeriodOrFrequency = frequency,
-        SampleType = PerfSample.Ip | PerfSample.Tid | PerfSample.Time | PerfSample.Cpu | PerfSample.Callchain,
-        Flags = (ulong)(PerfFlags.Disabled | PerfFlags.Freq | PerfFlags.ExcludeHv | PerfFlags.SampleIdAll
+        SampleType = PerfSample.Ip | PerfSample.Tid | PerfSample.Time | PerfSample.Cpu | PerfSample.Callchain | PerfSample.RegsUser | PerfSample.StackUser,
+        Flags = (ulong)(PerfFlags.Disabled | PerfFlags.Freq | PerfFlags.ExcludeHv | PerfFlags.SampleIdAll | PerfFlags.ExcludeCallchainUser
             | (kernel ? 0 : PerfFlags.ExcludeKernel | PerfFlags.ExcludeCallchainKernel)),
     };
 

@@ -3,14 +3,24 @@ using Pluggable.Plugins.Perf.Native;
 
 namespace Pluggable.Plugins.Perf;
 
-/// <summary>One sample as the ring delivers it; <see cref="Callchain"/> points into the ring and is valid only during the callback.</summary>
-internal readonly ref struct PerfSampleRecord(uint pid, uint tid, ReadOnlySpan<ulong> callchain)
+/// <summary>One sample as the ring delivers it; the spans point into the ring and are valid only during the callback.</summary>
+internal readonly ref struct PerfSampleRecord(uint pid, uint tid, ReadOnlySpan<ulong> callchain, ulong userBp, ulong userSp, ulong userIp, ReadOnlySpan<byte> userStack)
 {
     public uint Pid { get; } = pid;
     public uint Tid { get; } = tid;
 
-    /// <summary>Leaf first, with context markers (kernel, user) between the parts.</summary>
+    /// <summary>The kernel part of the callchain, leaf first, after a context marker (the user part is walked from the registers).</summary>
     public ReadOnlySpan<ulong> Callchain { get; } = callchain;
+
+    public ulong UserBp { get; } = userBp;
+
+    /// <summary>The user stack pointer when the sample was taken; 0 when the sample has no user registers (a kernel thread).</summary>
+    public ulong UserSp { get; } = userSp;
+
+    public ulong UserIp { get; } = userIp;
+
+    /// <summary>The top of the user stack, from <see cref="UserSp"/> up.</summary>
+    public ReadOnlySpan<byte> UserStack { get; } = userStack;
 }
 
 internal delegate void PerfSampleHandler(in PerfSampleRecord sample);
@@ -123,7 +133,8 @@ internal sealed unsafe class PerfRing : IDisposable
         Libc.close(Fd);
     }
 
-    // The body follows the sample_type the events are opened with: IP, TID, TIME, CPU, CALLCHAIN (in the kernel's field order).
+    // The body follows the sample_type the events are opened with, in the kernel's field order: IP, TID, TIME, CPU,
+    // CALLCHAIN (nr, ips), REGS_USER (abi, then BP, SP, IP when abi is not 0), STACK_USER (size, bytes, dyn_size).
     private void Handle(uint type, byte* record, PerfSampleHandler onSample)
     {
         var body = record + 8;
@@ -133,7 +144,21 @@ internal sealed unsafe class PerfRing : IDisposable
                 var pid = *(uint*)(body + 8);
                 var tid = *(uint*)(body + 12);
                 var count = *(ulong*)(body + 32);
-                onSample(new PerfSampleRecord(pid, tid, new ReadOnlySpan<ulong>(body + 40, (int)count)));
+                var callchain = new ReadOnlySpan<ulong>(body + 40, (int)count);
+                var next = body + 40 + (8 * (int)count);
+                var abi = *(ulong*)next;
+                next += 8;
+                ulong bp = 0, sp = 0, ip = 0;
+                if (abi != 0)
+                {
+                    bp = *(ulong*)next;
+                    sp = *(ulong*)(next + 8);
+                    ip = *(ulong*)(next + 16);
+                    next += 24;
+                }
+                var stackSize = *(ulong*)next;
+                var stack = stackSize == 0 ? default : new ReadOnlySpan<byte>(next + 8, (int)Math.Min(stackSize, *(ulong*)(next + 8 + (int)stackSize)));
+                onSample(new PerfSampleRecord(pid, tid, callchain, bp, sp, ip, stack));
                 break;
             case PerfRecord.Lost:
                 LostSamples += (long)*(ulong*)(body + 8);

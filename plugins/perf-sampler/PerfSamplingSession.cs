@@ -5,18 +5,21 @@ using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
 using Pluggable.Plugins.Perf.Native;
 using Pluggable.Symbolization;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Perf;
 
 /// <summary>
 /// One cpu session: perf events opened per CPU (or per thread), their rings drained by a reader thread every few
-/// milliseconds into an aggregator of raw address stacks, and named at the stop, when the perf map and the rundown
-/// describe all the managed code.
+/// milliseconds; each sample's kernel frames come from the kernel, its user frames from walking the copy of its stack
+/// (frame pointers, and the prologues of jitted methods that keep none). Stacks are summed as raw addresses and named
+/// at the stop, when the perf map and the rundown describe all the managed code.
 /// </summary>
 internal sealed class PerfSamplingSession : ISamplingSession
 {
     private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ThreadScanInterval = TimeSpan.FromMilliseconds(100);
+    private const int MaxUserFrames = 512;
 
     private readonly SamplingRequest _request;
     private readonly PerfPlan _plan;
@@ -33,6 +36,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _reader;
     private readonly Dictionary<int, bool> _threadAllowed = [];
+    private readonly JitCodeMap _jitCode;
+    private readonly StackWindow _stackWindow;
+    private readonly StackUnwinder _unwinder;
     private ulong[] _chain = new ulong[512];
     private volatile bool _targetExited;
     private int _readerThreadId;
@@ -50,6 +56,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
         _aggregator = new AddressStackAggregator(byThread: request.Options.Threads);
         _mapsAtStart = ProcessMaps.Read(request.Target.Pid);
         _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
+        _jitCode = new JitCodeMap(PerfMapFile.PathFor(request.Target.Pid));
+        _stackWindow = new StackWindow(new ProcessMemory(request.Target.Pid), (int)PerfPlanner.StackBytes);
+        _unwinder = new StackUnwinder(_jitCode, _stackWindow);
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "pluggable-perf-reader" };
     }
 
@@ -146,7 +155,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             foreach (var cpu in OnlineCpus())
             {
-                Open(-1, cpu, key: cpu, dataPagesLog2: 5);
+                Open(-1, cpu, key: cpu, dataPagesLog2: 7);
             }
         }
         else
@@ -188,7 +197,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             if (!_rings.ContainsKey(tid) && tid != _readerThreadId)
             {
-                Open(tid, -1, key: tid, dataPagesLog2: 3);
+                Open(tid, -1, key: tid, dataPagesLog2: 4);
             }
         }
         foreach (var gone in _rings.Keys.Except(threads).ToArray())
@@ -214,6 +223,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
                 if (lastScan.Elapsed >= ThreadScanInterval)
                 {
                     lastScan.Restart();
+                    _jitCode.Refresh();
                     if (_plan.Mode == PerfMode.PerThread)
                     {
                         ScanThreads();
@@ -243,9 +253,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
             _threadNames.Remember(tid);
         }
         var chain = sample.Callchain;
-        if (_chain.Length < chain.Length)
+        if (_chain.Length < chain.Length + MaxUserFrames)
         {
-            _chain = new ulong[chain.Length * 2];
+            _chain = new ulong[chain.Length + MaxUserFrames];
         }
         var count = 0;
         var firstOfContext = true;
@@ -259,6 +269,11 @@ internal sealed class PerfSamplingSession : ISamplingSession
             // Past the first, entries are return addresses: one byte back lands in the call instruction, in the caller's code.
             _chain[count++] = firstOfContext ? entry : entry - 1;
             firstOfContext = false;
+        }
+        if (sample.UserSp != 0)
+        {
+            _stackWindow.Load(sample.UserSp, sample.UserStack);
+            count += _unwinder.Unwind(sample.UserIp, sample.UserSp, sample.UserBp, _chain.AsSpan(count, MaxUserFrames));
         }
         if (count > 0)
         {

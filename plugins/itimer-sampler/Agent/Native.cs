@@ -37,9 +37,6 @@ internal static unsafe partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint process_vm_readv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
-
     public static int Errno => Marshal.GetLastPInvokeError();
 
     public static bool IsStopped(int status) => (status & 0xff) == 0x7f;
@@ -49,11 +46,4 @@ internal static unsafe partial class Native
     public static int StopEvent(int status) => (status >> 16) & 0xff;
 
     public static bool IsGone(int status) => !IsStopped(status) && (status & 0x7f) != 0x7f;
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct IoVec
-    {
-        public nint Base;
-        public nuint Length;
-    }
 }

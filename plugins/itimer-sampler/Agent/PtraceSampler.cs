@@ -2,45 +2,66 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Itimer.Agent;
 
 /// <summary>
 /// Samples a process's threads where they run, not at safepoints: every tick, each thread that used CPU since the
 /// last tick (by /proc/&lt;pid&gt;/task/&lt;tid&gt;/schedstat) is interrupted with PTRACE_INTERRUPT, its registers read,
-/// its frame-pointer chain walked through process_vm_readv, and it is let go at once. Between ticks the tracer
+/// its stack walked (frame pointers, and the prologues of jitted methods that keep none) through process_vm_readv,
+/// and it is let go at once. Between ticks the tracer
 /// passes on every signal the threads receive (the GC suspends threads with signals), so they wait only briefly.
 /// </summary>
-internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> excluded, TextWriter output, TextWriter errors)
+internal sealed unsafe class PtraceSampler
 {
     private const int MaxFrames = 512;
-    private const int StackWindow = 32 * 1024;
     private static readonly TimeSpan ScanInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StopWait = TimeSpan.FromMilliseconds(20);
 
     private readonly Dictionary<int, TracedThread> _threads = [];
     private readonly byte[] _regs = new byte[Native.RegsSize];
-    private readonly byte[] _stack = new byte[StackWindow];
     private readonly ulong[] _frames = new ulong[MaxFrames];
+    private readonly JitCodeMap _jitCode;
+    private readonly StackWindow _stackWindow;
+    private readonly StackUnwinder _unwinder;
     private readonly StringBuilder _line = new(1024);
+    private readonly int _pid;
+    private readonly int _hz;
+    private readonly HashSet<int> _excluded;
+    private readonly TextWriter _output;
+    private readonly TextWriter _errors;
     private long _samples;
     private long _ticks;
+
+    public PtraceSampler(int pid, int hz, HashSet<int> excluded, TextWriter output, TextWriter errors)
+    {
+        _pid = pid;
+        _hz = hz;
+        _excluded = excluded;
+        _output = output;
+        _errors = errors;
+        _jitCode = new JitCodeMap($"/tmp/perf-{pid}.map");
+        _stackWindow = new StackWindow(new ProcessMemory(pid));
+        _unwinder = new StackUnwinder(_jitCode, _stackWindow);
+    }
 
     public int Run(ManualResetEventSlim stop)
     {
         ScanThreads();
+        _jitCode.Refresh();
         if (_threads.Count == 0)
         {
-            errors.WriteLine($"cannot trace any thread of process {pid}");
+            _errors.WriteLine($"cannot trace any thread of process {_pid}");
             return 3;
         }
-        output.WriteLine("ready");
-        output.Flush();
-        var period = Stopwatch.Frequency / hz;
+        _output.WriteLine("ready");
+        _output.Flush();
+        var period = Stopwatch.Frequency / _hz;
         var next = Stopwatch.GetTimestamp() + period;
         var lastScan = Stopwatch.StartNew();
         var lastFlush = Stopwatch.StartNew();
-        while (!stop.IsSet && Directory.Exists($"/proc/{pid}"))
+        while (!stop.IsSet && Directory.Exists($"/proc/{_pid}"))
         {
             PassOnStops(block: false);
             if (Stopwatch.GetTimestamp() < next)
@@ -57,17 +78,18 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
             {
                 lastScan.Restart();
                 ScanThreads();
+                _jitCode.Refresh();
             }
             Tick();
             if (lastFlush.ElapsedMilliseconds >= 200)
             {
                 lastFlush.Restart();
-                output.Flush();
+                _output.Flush();
             }
         }
         DetachAll();
-        output.WriteLine($"i ticks={_ticks} samples={_samples}");
-        output.Flush();
+        _output.WriteLine($"i ticks={_ticks} samples={_samples}");
+        _output.Flush();
         return 0;
     }
 
@@ -179,77 +201,16 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
             var rip = *(ulong*)(regs + Native.RipOffset);
             var rbp = *(ulong*)(regs + Native.RbpOffset);
             var rsp = *(ulong*)(regs + Native.RspOffset);
-            var count = Walk(thread.Tid, rip, rbp, rsp);
+            _stackWindow.MoveTo(rsp);
+            var count = _unwinder.Unwind(rip, rsp, rbp, _frames);
             _line.Clear();
             _line.Append("s ").Append(thread.Tid).Append(' ').Append(thread.PendingCpu);
             for (var i = 0; i < count; i++)
             {
                 _line.Append(' ').Append(_frames[i].ToString("x", CultureInfo.InvariantCulture));
             }
-            output.WriteLine(_line);
+            _output.WriteLine(_line);
             _samples++;
-        }
-    }
-
-    /// <summary>Walks the frame-pointer chain: [rbp] is the caller's rbp, [rbp+8] the return address.</summary>
-    private int Walk(int tid, ulong rip, ulong rbp, ulong rsp)
-    {
-        var count = 0;
-        _frames[count++] = rip;
-        var windowStart = rsp;
-        var windowLength = Read(tid, rsp, _stack, StackWindow);
-        fixed (byte* window = _stack)
-        {
-            while (count < MaxFrames && rbp >= rsp && (rbp & 7) == 0)
-            {
-                ulong savedRbp, returnAddress;
-                if (rbp >= windowStart && rbp + 16 <= windowStart + (ulong)windowLength)
-                {
-                    savedRbp = *(ulong*)(window + (rbp - windowStart));
-                    returnAddress = *(ulong*)(window + (rbp - windowStart) + 8);
-                }
-                else
-                {
-                    // Beyond the window: read this frame's two words on their own, and move the window there.
-                    windowStart = rbp;
-                    windowLength = Read(tid, rbp, _stack, StackWindow);
-                    if (windowLength < 16)
-                    {
-                        break;
-                    }
-                    continue;
-                }
-                if (returnAddress == 0 || savedRbp <= rbp)
-                {
-                    if (returnAddress != 0)
-                    {
-                        _frames[count++] = returnAddress - 1;
-                    }
-                    break;
-                }
-                // A return address points after its call instruction; one byte back is inside the caller's call.
-                _frames[count++] = returnAddress - 1;
-                rbp = savedRbp;
-            }
-        }
-        return count;
-    }
-
-    private static int Read(int tid, ulong address, byte[] buffer, int length)
-    {
-        fixed (byte* target = buffer)
-        {
-            var local = new Native.IoVec { Base = (nint)target, Length = (nuint)length };
-            var remote = new Native.IoVec { Base = (nint)address, Length = (nuint)length };
-            var read = (long)Native.process_vm_readv(tid, &local, 1, &remote, 1, 0);
-            if (read <= 0)
-            {
-                // The window may cross the end of the stack mapping: retry with what is surely mapped, one page.
-                var page = 4096 - (int)(address & 4095);
-                local.Length = remote.Length = (nuint)Math.Min(page, length);
-                read = (long)Native.process_vm_readv(tid, &local, 1, &remote, 1, 0);
-            }
-            return (int)Math.Max(0, read);
         }
     }
 
@@ -258,7 +219,7 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
         string[] tasks;
         try
         {
-            tasks = Directory.GetDirectories($"/proc/{pid}/task");
+            tasks = Directory.GetDirectories($"/proc/{_pid}/task");
         }
         catch (DirectoryNotFoundException)
         {
@@ -267,7 +228,7 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
         foreach (var task in tasks)
         {
             var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
-            if (_threads.ContainsKey(tid) || excluded.Contains(tid))
+            if (_threads.ContainsKey(tid) || _excluded.Contains(tid))
             {
                 continue;
             }
@@ -276,11 +237,11 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
                 var errno = Native.Errno;
                 if (errno != Native.ESRCH)
                 {
-                    errors.WriteLine($"cannot seize thread {tid} of process {pid}: errno {errno}");
+                    _errors.WriteLine($"cannot seize thread {tid} of process {_pid}: errno {errno}");
                 }
                 continue;
             }
-            var thread = new TracedThread(pid, tid);
+            var thread = new TracedThread(_pid, tid);
             thread.LastCpu = thread.ReadCpuNanoseconds() ?? 0;
             _threads[tid] = thread;
         }
@@ -304,7 +265,7 @@ internal sealed unsafe class PtraceSampler(int pid, int hz, HashSet<int> exclude
             {
                 Thread.Sleep(1);
             }
-            foreach (var gone in _threads.Where(t => !Directory.Exists($"/proc/{pid}/task/{t.Key}")).Select(t => t.Key).ToArray())
+            foreach (var gone in _threads.Where(t => !Directory.Exists($"/proc/{_pid}/task/{t.Key}")).Select(t => t.Key).ToArray())
             {
                 _threads.Remove(gone);
             }

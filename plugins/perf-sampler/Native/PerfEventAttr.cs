@@ -21,6 +21,10 @@ internal struct PerfEventAttr
     /// <summary>The bitfield word: <see cref="PerfFlags"/>.</summary>
     [FieldOffset(40)] public ulong Flags;
     [FieldOffset(48)] public uint WakeupEventsOrWatermark;
+    /// <summary>Which user registers each sample carries (bit = x86 perf register number).</summary>
+    [FieldOffset(80)] public ulong SampleRegsUser;
+    /// <summary>How many bytes of the user stack, from the stack pointer, each sample carries.</summary>
+    [FieldOffset(88)] public uint SampleStackUser;
     [FieldOffset(108)] public ushort SampleMaxStack;
 }
 
@@ -43,6 +47,16 @@ internal static class PerfSample
     public const ulong Time = 1 << 2;
     public const ulong Callchain = 1 << 5;
     public const ulong Cpu = 1 << 7;
+    public const ulong RegsUser = 1 << 12;
+    public const ulong StackUser = 1 << 13;
+}
+
+/// <summary>x86-64 perf register numbers, as bits of <see cref="PerfEventAttr.SampleRegsUser"/>; a sample lists the chosen ones in this order.</summary>
+internal static class PerfRegister
+{
+    public const int Bp = 6;
+    public const int Sp = 7;
+    public const int Ip = 8;
 }
 
 [Flags]
@@ -54,6 +68,7 @@ internal enum PerfFlags : ulong
     Freq = 1UL << 10,
     SampleIdAll = 1UL << 18,
     ExcludeCallchainKernel = 1UL << 21,
+    ExcludeCallchainUser = 1UL << 22,
 }
 
 internal static class PerfRecord

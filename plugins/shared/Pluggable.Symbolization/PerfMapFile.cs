@@ -1,4 +1,4 @@
-using System.Globalization;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Symbolization;
 
@@ -26,12 +26,9 @@ public static class PerfMapFile
         }
         foreach (var line in lines)
         {
-            var parts = line.Split(' ', 3);
-            if (parts.Length == 3
-                && ulong.TryParse(parts[0].StartsWith("0x", StringComparison.Ordinal) ? parts[0][2..] : parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-                && ulong.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size))
+            if (JitCodeMap.TryParseLine(line, out var start, out var size, out var name))
             {
-                yield return (start, size, CleanName(parts[2]), parts[2].EndsWith("OSR]", StringComparison.Ordinal));
+                yield return (start, size, CleanName(name), name.EndsWith("OSR]", StringComparison.Ordinal));
             }
         }
     }

@@ -8,7 +8,7 @@ namespace Pluggable.Fixtures;
 /// </summary>
 public static class Workloads
 {
-    public static IReadOnlyList<string> Names { get; } = ["alloc", "cpu", "lock", "wall", "exceptions", "idle"];
+    public static IReadOnlyList<string> Names { get; } = ["alloc", "cpu", "lock", "wall", "exceptions", "frameless", "idle"];
 
     /// <summary>Starts a workload by name with <paramref name="threads"/> busy threads.</summary>
     public static RunningWorkload Start(string name, int threads = 1) => name switch
@@ -18,6 +18,7 @@ public static class Workloads
         "lock" => RunningWorkload.Start(Math.Max(threads, 2), LockWorkload.Iterate),
         "wall" => RunningWorkload.Start(threads, WallWorkload.Iterate),
         "exceptions" => RunningWorkload.Start(threads, ExceptionWorkload.Iterate),
+        "frameless" => RunningWorkload.Start(threads, FramelessWorkload.Iterate),
         "idle" => RunningWorkload.Start(0, _ => { }),
         _ => throw new ArgumentException($"unknown workload '{name}'; known: {string.Join(", ", Names)}"),
     };
@@ -209,4 +210,39 @@ public static class ExceptionWorkload
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowInKnownMethod() => throw new InvalidOperationException("fixture exception");
+}
+
+/// <summary>
+/// CPU spent in <see cref="Leaf"/>, called through <see cref="Wrapper"/>, a small optimized method that keeps no frame
+/// pointer (it only calls and adds), from <see cref="Caller"/>, which keeps one. A frame-pointer walk alone loses
+/// Caller: Wrapper leaves rbp to Caller, so the walk steps from Leaf's frame straight to Caller's caller.
+/// </summary>
+public static class FramelessWorkload
+{
+    private static double _sink;
+
+    public static void Iterate(Counters counters) => _sink += Caller(64);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static double Caller(int scratch)
+    {
+        // A variable-size stackalloc makes the JIT keep a frame pointer here.
+        Span<byte> buffer = stackalloc byte[scratch];
+        buffer[0] = 1;
+        return Wrapper(100_000) + buffer[0];
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static double Wrapper(int rounds) => Leaf(rounds) * 0.5;
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static double Leaf(int rounds)
+    {
+        var x = 1.0;
+        for (var i = 0; i < rounds; i++)
+        {
+            x = x * 1.0000001 + 1e-9;
+        }
+        return x;
+    }
 }

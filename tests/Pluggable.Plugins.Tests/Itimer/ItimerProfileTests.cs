@@ -74,6 +74,17 @@ public class ItimerProfileTests
         profile.WeightThrough(Hot).Should().BeGreaterThan(0, "the samples taken before the kill are kept");
     }
 
+    [Fact]
+    public async Task A_jitted_method_without_a_frame_pointer_keeps_its_caller()
+    {
+        await using var target = await FixtureProcess.StartAsync("frameless");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("itimer", TimeSpan.FromSeconds(3));
+
+        Perf.CpuProfileTests.AssertFramelessKeepsItsCaller(await ReadAsync(host, stopped));
+    }
+
     private static Process SamplerProcessOf(int targetPid)
     {
         foreach (var process in Process.GetProcesses())

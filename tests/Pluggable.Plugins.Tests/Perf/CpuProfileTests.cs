@@ -70,6 +70,28 @@ public class CpuProfileTests
         AssertSplit(profile);
     }
 
+    [Fact]
+    public async Task A_jitted_method_without_a_frame_pointer_keeps_its_caller()
+    {
+        await using var target = await FixtureProcess.StartAsync("frameless");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("cpu", TimeSpan.FromSeconds(3));
+
+        AssertFramelessKeepsItsCaller(await ReadAsync(host, stopped));
+    }
+
+    /// <summary>Of the samples in FramelessWorkload.Leaf, nearly all show Caller;Wrapper;Leaf: Wrapper keeps no frame pointer, yet Caller is kept.</summary>
+    internal static void AssertFramelessKeepsItsCaller(StackProfile profile)
+    {
+        var inLeaf = profile.Stacks.Where(s => profile.Frames[s.Frames[^1]].Name.EndsWith("FramelessWorkload.Leaf", StringComparison.Ordinal)).ToArray();
+        var withCaller = inLeaf.Where(s => s.Frames.Length > 2
+            && profile.Frames[s.Frames[^2]].Name.EndsWith("FramelessWorkload.Wrapper", StringComparison.Ordinal)
+            && profile.Frames[s.Frames[^3]].Name.EndsWith("FramelessWorkload.Caller", StringComparison.Ordinal)).Sum(s => s.Weight);
+        inLeaf.Sum(s => s.Weight).Should().BeGreaterThan(0, $"top stacks:\n{profile.Top()}");
+        ((double)withCaller / inLeaf.Sum(s => s.Weight)).Should().BeGreaterThan(0.9, $"top stacks:\n{profile.Top()}");
+    }
+
     private static void AssertSplit(StackProfile profile)
     {
         var hot = profile.WeightThrough(Hot);

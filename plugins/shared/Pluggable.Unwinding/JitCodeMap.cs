@@ -1,0 +1,89 @@
+using System.Globalization;
+
+namespace Pluggable.Unwinding;
+
+/// <summary>
+/// The jitted code of a process as its perf map (<c>/tmp/perf-&lt;pid&gt;.map</c>) lists it, read while the process
+/// runs: <see cref="Refresh"/> reads only what the runtime appended since the last call.
+/// </summary>
+public sealed class JitCodeMap(string path)
+{
+    private readonly List<(ulong Start, ulong Size)> _pending = [];
+    private ulong[] _starts = [];
+    private ulong[] _ends = [];
+    private long _offset;
+    private string _partialLine = "";
+
+    public int Count => _starts.Length;
+
+    /// <summary>Reads the lines added since the last call; cheap when nothing was added.</summary>
+    public void Refresh()
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (file.Length <= _offset)
+            {
+                return;
+            }
+            file.Position = _offset;
+            using var reader = new StreamReader(file);
+            var text = _partialLine + reader.ReadToEnd();
+            _offset = file.Length;
+            var lastNewline = text.LastIndexOf('\n');
+            _partialLine = text[(lastNewline + 1)..];
+            foreach (var line in text[..(lastNewline + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (TryParseLine(line, out var start, out var size, out _))
+                {
+                    _pending.Add((start, size));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        if (_pending.Count > 0)
+        {
+            var all = _starts.Zip(_ends, (s, e) => (s, e - s)).Concat(_pending).OrderBy(r => r.Item1).ToArray();
+            _starts = all.Select(r => r.Item1).ToArray();
+            _ends = all.Select(r => r.Item1 + r.Item2).ToArray();
+            _pending.Clear();
+        }
+    }
+
+    /// <summary>The start of the jitted code that holds the address, if the map lists it.</summary>
+    public ulong? StartOf(ulong address)
+    {
+        var index = Array.BinarySearch(_starts, address);
+        if (index < 0)
+        {
+            index = ~index - 1;
+        }
+        for (var i = index; i >= 0 && i > index - 4; i--)
+        {
+            if (address >= _starts[i] && address < _ends[i])
+            {
+                return _starts[i];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Parses <c>0x7f5622073070 f4 name</c> (start with 0x, size in hex, the rest is the name).</summary>
+    public static bool TryParseLine(string line, out ulong start, out ulong size, out string name)
+    {
+        start = size = 0;
+        name = "";
+        var parts = line.Split(' ', 3);
+        if (parts.Length != 3
+            || !ulong.TryParse(parts[0].StartsWith("0x", StringComparison.Ordinal) ? parts[0][2..] : parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out start)
+            || !ulong.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out size))
+        {
+            return false;
+        }
+        name = parts[2];
+        return true;
+    }
+}
