@@ -125,8 +125,10 @@ async function refreshStatus() {
 }
 
 async function toggle() {
+  // Not disabled while busy: a disabled button loses the keyboard focus.
   const button = $("toggle");
-  button.disabled = true;
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
   showMessage("");
   try {
     if (!state.running) {
@@ -152,7 +154,7 @@ async function toggle() {
     showMessage(error.message);
     await refreshStatus().catch(() => {});
   } finally {
-    button.disabled = false;
+    button.setAttribute("aria-busy", "false");
   }
 }
 

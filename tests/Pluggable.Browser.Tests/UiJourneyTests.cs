@@ -1,0 +1,146 @@
+using Microsoft.Playwright;
+using Pluggable.Core.Contracts;
+using Pluggable.Plugins.Diffgraph;
+using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.Testing;
+
+namespace Pluggable.Browser.Tests;
+
+/// <summary>The profiler's page, driven in Chromium the way a user would, against real hosts.</summary>
+[Collection(BrowserCollection.Name)]
+public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPluginsFixture>
+{
+    private readonly List<string> _errors = [];
+
+    private async Task<IPage> OpenAsync(TestHost host)
+    {
+        var page = await browser.NewPageAsync(_errors);
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.GotoAsync(host.Address.ToString());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#event option').length > 0 && document.querySelector('#target').textContent.includes('pid')");
+        return page;
+    }
+
+    [SkippableFact]
+    public async Task A_user_profiles_alloc_and_gets_a_flamegraph_that_shows_the_hot_method_then_the_list_and_raw_files()
+    {
+        await using var target = await FixtureProcess.StartAsync("alloc");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+        var page = await OpenAsync(host);
+
+        await page.SelectOptionAsync("#event", "alloc");
+        await page.ClickAsync("#toggle");
+        await page.WaitForFunctionAsync("() => /Running alloc for 00:0[1-9]/.test(document.querySelector('#elapsed').textContent)");
+        (await page.GetAttributeAsync("#toggle", "aria-pressed")).Should().Be("true");
+        var flamegraph = await page.RunAndWaitForPopupAsync(() => page.ClickAsync("#toggle"));
+        await flamegraph.WaitForURLAsync("**/profiles/*flamegraph*.html");
+        await flamegraph.WaitForFunctionAsync("() => window.flamegraph !== undefined");
+
+        var hot = await flamegraph.EvaluateAsync<double>("() => flamegraph.weightOf('Pluggable.Fixtures.AllocWorkload.AllocateLargeBuffers') / flamegraph.total");
+        hot.Should().BeGreaterThan(0.8, "about 90% of the bytes are allocated there");
+        await page.WaitForSelectorAsync("#profiles li");
+        var entry = await page.TextContentAsync("#profiles li");
+        entry.Should().Contain("#1").And.Contain("alloc").And.MatchRegex(@"[\d,]+ samples").And.MatchRegex(@"\d+(\.\d)? (B|KB|MB)");
+        (await page.Locator("#profiles li.raw").CountAsync()).Should().Be(0, "the raw TXT files show only on the toggle");
+        await page.CheckAsync("#show-raw");
+        (await page.TextContentAsync("#profiles li.raw")).Should().Contain(".txt").And.Contain("TXT");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Root, "docs", "ui.png") });
+        await flamegraph.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Root, "docs", "flamegraph.png") });
+
+        await page.ClickAsync("#delete-all");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#profiles li').length === 0");
+        (await page.IsVisibleAsync("#empty")).Should().BeTrue();
+        _errors.Should().BeEmpty();
+    }
+
+    [SkippableFact]
+    public async Task The_dropdown_lists_exactly_the_loaded_event_types_with_unavailable_ones_disabled_and_explained()
+    {
+        var blocked = new ScriptedSampler("blocked") { Availability = Availability.Unavailable("perf_event_paranoid is 3", "sysctl -w kernel.perf_event_paranoid=1") };
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), blocked, new FlamegraphRenderer()]);
+        var page = await OpenAsync(host);
+
+        var options = await page.EvaluateJsonAsync<OptionState[]>("[...document.querySelectorAll('#event option')].map(o => ({ value: o.value, disabled: o.disabled, title: o.title }))");
+
+        options.Select(o => o.Value).Should().Equal("scripted", "blocked");
+        options.Single(o => o.Value == "blocked").Disabled.Should().BeTrue();
+        options.Single(o => o.Value == "blocked").Title.Should().Contain("perf_event_paranoid is 3").And.Contain("sysctl");
+        (await page.InputValueAsync("#event")).Should().Be("scripted", "the first available one is preselected when there is no cpu");
+        (await page.TextContentAsync("#event-hint")).Should().Contain("blocked is unavailable: perf_event_paranoid is 3");
+    }
+
+    [SkippableFact]
+    public async Task A_dropped_in_plugin_appears_in_the_dropdown_and_a_failed_one_is_shown_as_failed()
+    {
+        var dropped = new DroppedPluginsFixture();
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins, dropped.PluginsFolder]);
+        var page = await OpenAsync(host);
+
+        (await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#event option')].map(o => o.value)")).Should().Contain("dropin");
+        (await page.TextContentAsync("#plugins-failed")).Should().MatchRegex(@"\(\d+ failed\)");
+        (await page.TextContentAsync("#plugins")).Should().Contain("throwing-sampler: failed: InvalidOperationException: the throwing sampler cannot start: no license key");
+        (await page.GetAttributeAsync("#plugins-panel", "open")).Should().NotBeNull("failures open the panel");
+        dropped.Dispose();
+    }
+
+    [SkippableFact]
+    public async Task An_API_error_is_shown_as_a_readable_message()
+    {
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer()]);
+        var page = await OpenAsync(host);
+        var other = await browser.NewPageAsync(_errors);
+        await other.GotoAsync(host.Address.ToString());
+        await other.WaitForFunctionAsync("() => document.querySelectorAll('#event option').length > 0");
+        await other.ClickAsync("#toggle");
+
+        await page.ClickAsync("#toggle");
+
+        await page.WaitForSelectorAsync("#message:not([hidden])");
+        (await page.TextContentAsync("#message")).Should().Contain("'scripted' session has been running").And.Contain("stop it first");
+        await page.WaitForFunctionAsync("() => document.querySelector('#toggle').textContent === 'Stop profiling'");
+    }
+
+    [SkippableFact]
+    public async Task The_page_works_from_the_keyboard_alone_and_labels_its_controls()
+    {
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer()]);
+        var page = await OpenAsync(host);
+
+        await page.FocusAsync("#event");
+        await page.Keyboard.PressAsync("Tab");
+        (await page.EvaluateAsync<string>("() => document.activeElement.id")).Should().Be("toggle");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => document.querySelector('#toggle').getAttribute('aria-pressed') === 'true'");
+        var popup = await page.RunAndWaitForPopupAsync(() => page.Keyboard.PressAsync(" "));
+        await popup.WaitForURLAsync("**/profiles/*.html");
+
+        var unlabeled = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('button, select, input')]
+              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+              .map(e => e.outerHTML)
+            """);
+        unlabeled.Should().BeEmpty("every control has a label, an aria-label or visible text");
+    }
+
+    [SkippableFact]
+    public async Task Diff_then_with_this_opens_a_diffgraph_and_lists_it()
+    {
+        var sampler = new ScriptedSampler("scripted");
+        await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer(), new DiffgraphRenderer()]);
+        await host.ProfileAsync("scripted", TimeSpan.Zero);
+        sampler.Folded = "Main;Work;Hot 30\nMain;Work;New 70\n";
+        await host.ProfileAsync("scripted", TimeSpan.Zero);
+        var page = await OpenAsync(host);
+        await page.WaitForSelectorAsync("#profiles li button:text('Diff…')");
+
+        await page.ClickAsync("#profiles li:has-text('#1') button:text('Diff…')");
+        var diff = await page.RunAndWaitForPopupAsync(() => page.ClickAsync("#profiles li:has-text('#2') button:text('…with this')"));
+        await diff.WaitForURLAsync("**/profiles/1-2-diffgraph-*.html");
+        await diff.WaitForFunctionAsync("() => window.flamegraph !== undefined");
+
+        (await diff.EvaluateAsync<double>("() => flamegraph.weightsOf('New')[0].before")).Should().Be(0);
+        await page.WaitForSelectorAsync("#profiles li:has-text('diffgraph')");
+    }
+
+    public sealed record OptionState(string Value, bool Disabled, string Title);
+}
