@@ -217,7 +217,7 @@ function profileActions(file) {
   }
   if (state.exports.length) {
     const select = el("select", { "aria-label": `Export profile ${file.id}` }, el("option", { value: "", text: "Export…" }));
-    for (const renderer of state.exports) select.append(el("option", { value: renderer.name, text: `${renderer.name} (.${renderer.fileExtension})` }));
+    for (const renderer of state.exports) select.append(el("option", { value: renderer.name, text: renderer.name, title: `.${renderer.fileExtension}: ${renderer.description}` }));
     select.addEventListener("change", () => { if (select.value) exportProfile(file.id, select.value); select.value = ""; });
     actions.push(select);
   }
