@@ -136,14 +136,25 @@ public static class FoldedFormat
     /// <summary>The inverse of <see cref="Encode"/>.</summary>
     public static Frame Decode(ReadOnlySpan<char> text)
     {
-        foreach (var (kind, suffix) in KindSuffixes)
+        var kind = DecodeSpan(text, out var name);
+        return new Frame(name.ToString(), kind);
+    }
+
+    private static FrameKind DecodeSpan(ReadOnlySpan<char> text, out ReadOnlySpan<char> name)
+    {
+        if (text.Length > 4 && text[^4] == '_' && text[^3] == '[' && text[^1] == ']')
         {
-            if (text.Length > suffix.Length && text.EndsWith(suffix, StringComparison.Ordinal))
+            foreach (var (kind, suffix) in KindSuffixes)
             {
-                return new Frame(text[..^suffix.Length].ToString(), kind);
+                if (text.EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    name = text[..^suffix.Length];
+                    return kind;
+                }
             }
         }
-        return new Frame(text.ToString(), FrameKind.Managed);
+        name = text;
+        return FrameKind.Managed;
     }
 
     private static bool TryParseStack(ReadOnlySpan<char> line, StackProfileBuilder builder, List<int> ids, out long weight, out string error)
@@ -171,8 +182,8 @@ public static class FoldedFormat
                 error = "the stack has an empty frame (two ';' in a row, or one at an end)";
                 return false;
             }
-            var decoded = Decode(frame);
-            ids.Add(builder.Intern(decoded.Name, decoded.Kind));
+            var kind = DecodeSpan(frame, out var name);
+            ids.Add(builder.Intern(name, kind));
         }
         error = "";
         return true;

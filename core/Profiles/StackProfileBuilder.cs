@@ -9,7 +9,8 @@ namespace Pluggable.Core.Profiles;
 public sealed class StackProfileBuilder
 {
     private readonly List<Frame> _frames = [];
-    private readonly Dictionary<Frame, int> _frameIds = [];
+    // One table per kind, keyed by name, so a name read from text can be looked up as a span, without a string.
+    private readonly Dictionary<string, int>[] _frameIds = Enum.GetValues<FrameKind>().Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToArray();
     private readonly Dictionary<int[], int> _stackIndex = new(SequenceComparer<int>.Instance);
     private readonly List<int[]> _stacks = [];
     private readonly List<long> _weights = [];
@@ -22,15 +23,24 @@ public sealed class StackProfileBuilder
     public int StackCount => _stacks.Count;
 
     /// <summary>Returns the id of a frame, adding it on first sight. Semicolons and line breaks would break the folded format, so they become <c>:</c> and a space.</summary>
-    public int Intern(string name, FrameKind kind = FrameKind.Managed)
+    public int Intern(string name, FrameKind kind = FrameKind.Managed) => Intern(name.AsSpan(), kind);
+
+    /// <summary>Returns the id of a frame named by a span (a slice of a line being parsed); a string is made only for a new frame.</summary>
+    public int Intern(ReadOnlySpan<char> name, FrameKind kind = FrameKind.Managed)
     {
-        var frame = new Frame(Sanitize(name), kind);
-        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_frameIds, frame, out var exists);
-        if (!exists)
+        var ids = _frameIds[(int)kind];
+        if (name.IndexOfAny(";\r\n") >= 0)
         {
-            id = _frames.Count;
-            _frames.Add(frame);
+            return Intern(Sanitize(name.ToString()).AsSpan(), kind);
         }
+        if (ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var id))
+        {
+            return id;
+        }
+        id = _frames.Count;
+        var text = name.ToString();
+        _frames.Add(new Frame(text, kind));
+        ids.Add(text, id);
         return id;
     }
 

@@ -57,19 +57,19 @@ public static class PageData
         }
         json.WriteEndArray();
 
-        var nodes = new List<(int Frame, int Depth, int Node)>(tree.Count);
-        tree.VisitDepthFirst((node, depth) => nodes.Add((tree.FrameOf(node), depth, node)));
+        // Nodes 1..Count-1 are already in depth-first order.
+        var nodes = Enumerable.Range(1, tree.Count - 1);
         json.WritePropertyName("nodes");
         json.WriteStartObject();
         json.WritePropertyName("f");
-        WriteInts(json, nodes.Select(n => (long)n.Frame));
+        WriteInts(json, nodes.Select(n => (long)tree.FrameOf(n)));
         json.WritePropertyName("d");
-        WriteInts(json, nodes.Select(n => (long)n.Depth));
+        WriteInts(json, nodes.Select(n => (long)tree.DepthOf(n)));
         json.WritePropertyName("s");
         json.WriteStartArray();
         for (var side = 0; side < tree.Sides; side++)
         {
-            WriteInts(json, nodes.Select(n => tree.SelfOf(n.Node, side)));
+            WriteInts(json, nodes.Select(n => tree.SelfOf(n, side)));
         }
         json.WriteEndArray();
         json.WriteEndObject();
