@@ -13,6 +13,7 @@ namespace Pluggable.Core.Options;
 /// <item><c>interval</c> — the sampling interval for time-based samplers (<c>"10ms"</c>, or a number of milliseconds); default: the sampler's own (100 Hz for cpu).</item>
 /// <item><c>threads</c> — group stacks under a root frame per thread; default <c>false</c>.</item>
 /// <item><c>maxDuration</c> — a session stops by itself after this long, keeping what it has; default <c>"1h"</c>.</item>
+/// <item><c>maxSamples</c> — a session stops counting samples after this many, so a profile cannot grow without bound; default 10,000,000.</item>
 /// <item><c>transforms</c> — the transforms applied when rendering, in order; default none.</item>
 /// <item><c>events</c> — per event type, that sampler's own options (<c>{"alloc": {...}}</c>); default none.</item>
 /// <item><c>renderers</c> — per renderer, its own options (<c>{"flamegraph": {...}}</c>); default none.</item>
@@ -20,10 +21,13 @@ namespace Pluggable.Core.Options;
 /// </remarks>
 public sealed class ProfilingOptions
 {
-    public static readonly IReadOnlyList<string> Keys = ["event", "interval", "threads", "maxDuration", "transforms", "events", "renderers"];
+    public static readonly IReadOnlyList<string> Keys = ["event", "interval", "threads", "maxDuration", "maxSamples", "transforms", "events", "renderers"];
 
-    private ProfilingOptions(JObject json, string? eventType, TimeSpan? interval, bool threads, TimeSpan maxDuration, JArray transforms, JObject events, JObject renderers)
+    public const long DefaultMaxSamples = 10_000_000;
+
+    private ProfilingOptions(JObject json, string? eventType, TimeSpan? interval, bool threads, TimeSpan maxDuration, long maxSamples, JArray transforms, JObject events, JObject renderers)
     {
+        MaxSamples = maxSamples;
         Json = json;
         Event = eventType;
         Interval = interval;
@@ -38,6 +42,7 @@ public sealed class ProfilingOptions
     {
         ["threads"] = false,
         ["maxDuration"] = "1h",
+        ["maxSamples"] = DefaultMaxSamples,
         ["transforms"] = new JArray(),
         ["events"] = new JObject(),
         ["renderers"] = new JObject(),
@@ -53,6 +58,9 @@ public sealed class ProfilingOptions
     public bool Threads { get; }
 
     public TimeSpan MaxDuration { get; }
+
+    /// <summary>Samplers stop counting samples past this many, and say so in the profile (a <c>limit</c> property).</summary>
+    public long MaxSamples { get; }
 
     public JArray Transforms { get; }
 
@@ -89,6 +97,12 @@ public sealed class ProfilingOptions
                 _ => throw new OptionsException("threads: expected true or false"),
             },
             maxDuration: OptionalDuration(merged, "maxDuration") ?? TimeSpan.FromHours(1),
+            maxSamples: merged["maxSamples"] switch
+            {
+                null or { Type: JTokenType.Null } => DefaultMaxSamples,
+                { Type: JTokenType.Integer } n when n.Value<long>() > 0 => n.Value<long>(),
+                _ => throw new OptionsException("maxSamples: expected a whole number above zero"),
+            },
             transforms: merged["transforms"] switch
             {
                 null or { Type: JTokenType.Null } => [],

@@ -47,4 +47,11 @@ public sealed record ProfileMetadata
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
     public TimeSpan? Duration => Start is { } start && End is { } end ? end - start : null;
+
+    /// <summary>The property a sampler sets when it stopped counting at the <c>maxSamples</c> option.</summary>
+    public const string LimitProperty = "limit";
+
+    /// <summary>What <see cref="LimitProperty"/> says: the limit, and that later samples were dropped.</summary>
+    public static string SampleLimitNote(long maxSamples) =>
+        $"stopped counting at maxSamples ({maxSamples:N0}); later samples were dropped. Profile a shorter time or raise maxSamples";
 }

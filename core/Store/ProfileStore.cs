@@ -44,16 +44,48 @@ public sealed partial class ProfileStore
     private readonly TimeProvider _clock;
     private int _lastId;
 
-    public ProfileStore(string folder, TimeProvider? clock = null)
+    /// <param name="folder">The results folder; created when missing.</param>
+    /// <param name="clock">For file names; the system clock when null.</param>
+    /// <param name="maxBytes">The most the listed files may take together; past it, <see cref="EnforceSizeLimit"/> removes the oldest profiles.</param>
+    public ProfileStore(string folder, TimeProvider? clock = null, long maxBytes = long.MaxValue)
     {
         Folder = Path.GetFullPath(folder);
         _clock = clock ?? TimeProvider.System;
+        MaxBytes = maxBytes;
         Directory.CreateDirectory(Folder);
         RemoveLeftoverTempFiles();
         _lastId = List().Select(f => Math.Max(f.Id, f.Other ?? 0)).DefaultIfEmpty(0).Max();
     }
 
     public string Folder { get; }
+
+    public long MaxBytes { get; }
+
+    /// <summary>
+    /// Removes whole profiles (all files of an id), oldest first, until the listed files fit in <see cref="MaxBytes"/>,
+    /// never the profile <paramref name="keep"/>. Returns the removed files.
+    /// </summary>
+    public IReadOnlyList<StoredFile> EnforceSizeLimit(int keep)
+    {
+        var files = List();
+        var total = files.Sum(f => f.Bytes);
+        var removed = new List<StoredFile>();
+        foreach (var id in files.Select(f => f.Id).Distinct().Where(id => id != keep).OrderBy(id => id))
+        {
+            if (total <= MaxBytes)
+            {
+                break;
+            }
+            foreach (var file in files.Where(f => f.Id == id))
+            {
+                File.Delete(Path.Combine(Folder, file.Name));
+                _headers.TryRemove(file.Name, out _);
+                total -= file.Bytes;
+                removed.Add(file);
+            }
+        }
+        return removed;
+    }
 
     /// <summary>Reserves the next profile id.</summary>
     public int NextId()

@@ -1,35 +1,42 @@
 using System.CommandLine;
 using Pluggable.Cli;
 using Pluggable.Host;
+using Pluggable.Host.Api;
 
 var host = new Option<string>("--host") { Description = "Address to listen on. Anything but loopback needs --allow-remote.", DefaultValueFactory = _ => "127.0.0.1" };
 var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 8080 };
 var pid = new Option<int?>("--pid") { Description = "Profile this .NET process instead of the host itself." };
 var results = new Option<string>("--results") { Description = "Folder for profiles.", DefaultValueFactory = _ => "pluggable-results" };
+var maxResults = new Option<long>("--max-results-mb") { Description = "The most the results folder may hold, in MB; past it the oldest profiles are removed.", DefaultValueFactory = _ => 1024 };
 var options = new Option<string?>("--options") { Description = "JSON file of default profiling options (see pluggable.sample.json)." };
 var plugins = new Option<string[]>("--plugins") { Description = "Another folder of plugins to load, besides plugins/ beside the host. Repeatable.", AllowMultipleArgumentsPerToken = false };
-var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address. Protect it: anyone who reaches the port can profile." };
+var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address; needs --token-file (or PLUGGABLE_TOKEN) or --no-auth." };
+var tokenFile = new Option<string?>("--token-file") { Description = "File whose first line is the token every request must carry (default: PLUGGABLE_TOKEN, if set)." };
+var noAuth = new Option<bool>("--no-auth") { Description = "With --allow-remote: no token, because an authenticating proxy stands in front. Warned about loudly." };
 var demo = new Option<bool>("--demo") { Description = "Run a demo load inside the host (CPU, allocations, lock contention) so the first profile shows something." };
 
 var root = new RootCommand("Pluggable: a production profiler for .NET services with a web UI.")
 {
-    host, port, pid, results, options, plugins, allowRemote, demo,
+    host, port, pid, results, maxResults, options, plugins, allowRemote, tokenFile, noAuth, demo,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    var hostOptions = new ProfilerHostOptions
-    {
-        Host = parse.GetValue(host)!,
-        Port = parse.GetValue(port),
-        Pid = parse.GetValue(pid),
-        ResultsFolder = parse.GetValue(results)!,
-        OptionsFile = parse.GetValue(options),
-        AllowRemote = parse.GetValue(allowRemote),
-    };
-    hostOptions.PluginFolders.AddRange(parse.GetValue(plugins) ?? []);
     RunningProfilerServer server;
     try
     {
+        var hostOptions = new ProfilerHostOptions
+        {
+            Host = parse.GetValue(host)!,
+            Port = parse.GetValue(port),
+            Pid = parse.GetValue(pid),
+            ResultsFolder = parse.GetValue(results)!,
+            MaxResultsBytes = parse.GetValue(maxResults) * 1024 * 1024,
+            OptionsFile = parse.GetValue(options),
+            AllowRemote = parse.GetValue(allowRemote),
+            Token = ProfilerAccess.ReadToken(parse.GetValue(tokenFile)),
+            NoAuth = parse.GetValue(noAuth),
+        };
+        hostOptions.PluginFolders.AddRange(parse.GetValue(plugins) ?? []);
         server = await ProfilerServer.StartAsync(hostOptions, cancellationToken: cancellationToken);
     }
     catch (HostConfigurationException e)

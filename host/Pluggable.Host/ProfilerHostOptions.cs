@@ -17,6 +17,9 @@ public sealed class ProfilerHostOptions
     /// <summary>The results folder. Default <c>./pluggable-results</c>.</summary>
     public string ResultsFolder { get; set; } = "pluggable-results";
 
+    /// <summary>The most the results folder may hold; past it the oldest profiles are removed, and logged. Default 1 GiB.</summary>
+    public long MaxResultsBytes { get; set; } = 1L << 30;
+
     /// <summary>
     /// A JSON file of default profiling options; replacing the defaults (PUT /api/options) rewrites it. When null,
     /// defaults are read from and saved to <see cref="SavedOptionsFileName"/> in the results folder, if it exists.
@@ -29,8 +32,14 @@ public sealed class ProfilerHostOptions
     /// <summary>Folders to load plugins from, each holding one folder per plugin. Default: <c>plugins/</c> beside the host's binaries.</summary>
     public List<string> PluginFolders { get; set; } = [DefaultPluginFolder];
 
-    /// <summary>Listen on a non-loopback address. Off by default: the UI has no authentication of its own yet.</summary>
+    /// <summary>Listen on a non-loopback address. Off by default; with it, a <see cref="Token"/> (or <see cref="NoAuth"/>) is required.</summary>
     public bool AllowRemote { get; set; }
+
+    /// <summary>The token every request must carry (or trade for a session cookie at the login URL). Null: no token (fine on loopback).</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Listen on a non-loopback address without a token, because something in front authenticates. Off by default; warned about loudly.</summary>
+    public bool NoAuth { get; set; }
 
     public static string DefaultPluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 

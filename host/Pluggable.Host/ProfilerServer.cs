@@ -12,7 +12,6 @@ using Pluggable.Host.Api;
 using Pluggable.Host.Engine;
 using Pluggable.Host.Plugins;
 using Pluggable.Host.Targets;
-using Pluggable.Host.Ui;
 
 namespace Pluggable.Host;
 
@@ -43,6 +42,10 @@ public static class ProfilerServer
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger(typeof(ProfilerServer));
+        if (!options.IsLoopback && options.Token is null)
+        {
+            logger.LogWarning("NO AUTHENTICATION (--no-auth) on {Host}: every request that reaches this port is let in. Only do this behind a proxy that authenticates.", options.Host);
+        }
         if (options.IsCatchAll)
         {
             logger.LogWarning("LISTENING ON EVERY INTERFACE ({Host}): anyone who can reach this port can profile this process and read its profiles. Put an authenticating proxy or a firewall in front of it.", options.Host);
@@ -62,8 +65,8 @@ public static class ProfilerServer
             await app.DisposeAsync();
             throw;
         }
-        app.MapProfilerApi(engine);
-        app.MapProfilerPage();
+        var access = new ProfilerAccess(options.Token);
+        app.MapProfiler(engine, access);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -75,8 +78,15 @@ public static class ProfilerServer
             throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
         }
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Open {Address} in a browser.", engine.Target.Name, engine.Target.Pid, address);
-        return new RunningProfilerServer(app, engine, address);
+        if (access.LoginCode is { } code)
+        {
+            logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Log in once at {Address}login?code={Code} (API clients: Authorization: Bearer <token>).", engine.Target.Name, engine.Target.Pid, address, code);
+        }
+        else
+        {
+            logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Open {Address} in a browser.", engine.Target.Name, engine.Target.Pid, address);
+        }
+        return new RunningProfilerServer(app, engine, address, access);
     }
 
     private static void CheckBinding(ProfilerHostOptions options)
@@ -85,7 +95,13 @@ public static class ProfilerServer
         {
             throw new HostConfigurationException(
                 $"refusing to listen on {options.Host}: the profiler UI can start and stop profiling and read profiles, and would be reachable from the network. " +
-                "Bind to 127.0.0.1 and reach it through an SSH tunnel, or pass --allow-remote if the address is protected.");
+                "Bind to 127.0.0.1 and reach it through an SSH tunnel, or pass --allow-remote (with --token-file) if the address is protected.");
+        }
+        if (!options.IsLoopback && options.Token is null && !options.NoAuth)
+        {
+            throw new HostConfigurationException(
+                $"refusing to listen on {options.Host} without a token: anyone who reaches it could profile this process. " +
+                "Pass --token-file FILE (or set PLUGGABLE_TOKEN), or --no-auth if an authenticating proxy stands in front.");
         }
     }
 
@@ -121,7 +137,7 @@ public static class ProfilerServer
             // Without --options, defaults saved from the page or the API live beside the profiles they shaped.
             var file = new OptionsFile(options.OptionsFile ?? Path.Combine(options.ResultsFolder, ProfilerHostOptions.SavedOptionsFileName));
             var defaults = options.OptionsFile is null ? file.LoadIfExists() : file.Load();
-            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder), target, defaults, loggerFactory, file);
+            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder, maxBytes: options.MaxResultsBytes), target, defaults, loggerFactory, file);
         }
         catch (OptionsException e)
         {
@@ -131,9 +147,12 @@ public static class ProfilerServer
 }
 
 /// <summary>A started server: its address and engine; dispose to stop it.</summary>
-public sealed class RunningProfilerServer(WebApplication app, ProfilerEngine engine, Uri address) : IAsyncDisposable
+public sealed class RunningProfilerServer(WebApplication app, ProfilerEngine engine, Uri address, ProfilerAccess access) : IAsyncDisposable
 {
     public Uri Address { get; } = address;
+
+    /// <summary>Who may use it: the token, and the one-time login code while unused.</summary>
+    public ProfilerAccess Access { get; } = access;
 
     public ProfilerEngine Engine { get; } = engine;
 

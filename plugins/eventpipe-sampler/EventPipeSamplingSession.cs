@@ -22,7 +22,7 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
     private readonly EventPipeEventType.Collection _collection;
     private readonly EventPipeSession _session;
     private readonly TraceLogEventSource _source;
-    private readonly StackAggregator _aggregator = new();
+    private readonly StackAggregator _aggregator;
     private readonly Task _processing;
     private readonly DateTimeOffset _start;
     private readonly ThreadNames _threadNames;
@@ -36,6 +36,7 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
         _session = session;
         _source = source;
         _start = DateTimeOffset.UtcNow;
+        _aggregator = new StackAggregator(request.Options.MaxSamples);
         _threadNames = new ThreadNames(request.Target.Pid);
         collection.Subscribe(source, _aggregator);
         if (request.Options.Threads)
@@ -110,6 +111,10 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
             Partial = targetGone,
             Properties = new Dictionary<string, string>(_collection.Properties) { ["sampler"] = "eventpipe" },
         };
+        if (_aggregator.LimitReached)
+        {
+            metadata = metadata with { Properties = new Dictionary<string, string>(metadata.Properties) { [ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples) } };
+        }
         var profile = _aggregator.Build(_source.TraceLog, metadata, _request.Options.Threads ? _threadNames.FrameName : null, _collection.LeafPlumbing ?? []);
         _request.Logger.LogInformation(
             "Stopped {Event} on pid {Pid}: {Events} events, {Stacks} stacks; end rundown and drain took {Drain} ms, naming frames {Resolve} ms",

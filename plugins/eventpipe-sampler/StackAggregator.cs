@@ -9,13 +9,16 @@ namespace Pluggable.Plugins.EventPipe;
 /// the frames once the session has ended: only then has the end-of-session rundown described every method the stacks
 /// pass through (including methods jitted during the session and ReadyToRun framework code).
 /// </summary>
-internal sealed class StackAggregator
+internal sealed class StackAggregator(long maxSamples = long.MaxValue)
 {
     private readonly Dictionary<(CallStackIndex Stack, string? Leaf, int Thread), double> _weights = [];
     private readonly HashSet<int> _ignoredThreads = [];
 
     /// <summary>How many events were added.</summary>
     public long Events { get; private set; }
+
+    /// <summary>True once <see cref="Events"/> reached the limit and later events were dropped.</summary>
+    public bool LimitReached { get; private set; }
 
     /// <summary>Leaves out the events of a thread: the profiler's own event-processing thread when it profiles its own process.</summary>
     public void IgnoreThread(int threadId) => _ignoredThreads.Add(threadId);
@@ -27,6 +30,11 @@ internal sealed class StackAggregator
     {
         if (!(weight > 0) || double.IsInfinity(weight) || _ignoredThreads.Contains(threadId))
         {
+            return;
+        }
+        if (Events >= maxSamples)
+        {
+            LimitReached = true;
             return;
         }
         Events++;

@@ -39,7 +39,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         _frequency = frequency;
         _mapsAtStart = mapsAtStart;
         _managedSymbols = managedSymbols;
-        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads);
+        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads, request.Options.MaxSamples);
         _threadNames = new ThreadNames(request.Target.Pid);
         _agent.ErrorDataReceived += (_, e) =>
         {
@@ -108,6 +108,10 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         }
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample" };
+        if (_aggregator.LimitReached)
+        {
+            properties[ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples);
+        }
         if (agentDiedEarly)
         {
             properties["sampler-exit"] = $"the sampler process exited early (code {_agent.ExitCode}): {AgentErrors()}".Trim();

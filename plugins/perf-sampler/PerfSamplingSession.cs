@@ -53,7 +53,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         _attributes = PerfPlanner.Attributes(plan.HardwareCycles, plan.Kernel, _frequency);
         _threadFilter = options.ThreadFilter is { } filter ? new Regex(filter) : null;
         _threadNames = new ThreadNames(request.Target.Pid);
-        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads);
+        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads, request.Options.MaxSamples);
         _mapsAtStart = ProcessMaps.Read(request.Target.Pid);
         _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
         _jitCode = new JitCodeMap(PerfMapFile.PathFor(request.Target.Pid));
@@ -115,6 +115,10 @@ internal sealed class PerfSamplingSession : ISamplingSession
         if (_plan.Kernel && !kernel.Available)
         {
             properties["kernel-symbols"] = "hidden by kernel.kptr_restrict; sysctl -w kernel.kptr_restrict=0 to name kernel frames";
+        }
+        if (_aggregator.LimitReached)
+        {
+            properties[ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples);
         }
         if (lost > 0)
         {

@@ -142,5 +142,18 @@ public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPlugi
         await page.WaitForSelectorAsync("#profiles li:has-text('diffgraph')");
     }
 
+    [SkippableFact]
+    public async Task Markup_in_plugin_messages_and_errors_is_shown_as_text()
+    {
+        const string markup = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>";
+        var sampler = new ScriptedSampler("scripted") { Availability = Availability.Unavailable(markup, markup) };
+        await using var host = await TestHost.StartAsync([sampler, new ScriptedSampler("other"), new FlamegraphRenderer()]);
+        var page = await OpenAsync(host);
+
+        (await page.TextContentAsync("#event-hint")).Should().Contain(markup);
+        (await page.Locator("#event-hint b, #event-hint img").CountAsync()).Should().Be(0);
+        (await page.TitleAsync()).Should().NotBe("owned");
+    }
+
     public sealed record OptionState(string Value, bool Disabled, string Title);
 }

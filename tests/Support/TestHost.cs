@@ -32,6 +32,8 @@ public sealed class TestHost : IAsyncDisposable
 
     public ProfilerEngine Engine => _server.Engine;
 
+    public RunningProfilerServer Server => _server;
+
     /// <summary>The code API over the same engine.</summary>
     public Profiler Profiler => _server.Profiler;
 
@@ -42,12 +44,16 @@ public sealed class TestHost : IAsyncDisposable
     /// <param name="pid">The target; the test process when null.</param>
     /// <param name="optionsFile">The defaults file, as --options.</param>
     /// <param name="resultsFolder">A results folder that outlives the host (for restarts); a temporary one, deleted with the host, when null.</param>
-    public static async Task<TestHost> StartAsync(IEnumerable<string> pluginFolders, int? pid = null, string? optionsFile = null, string? resultsFolder = null)
+    public static Task<TestHost> StartAsync(IEnumerable<string> pluginFolders, int? pid = null, string? optionsFile = null, string? resultsFolder = null) =>
+        StartAsync(new ProfilerHostOptions { Pid = pid, OptionsFile = optionsFile, PluginFolders = pluginFolders.ToList() }, resultsFolder);
+
+    /// <summary>Starts a host with these options, on a free port and (unless given) a temporary results folder.</summary>
+    public static async Task<TestHost> StartAsync(ProfilerHostOptions options, string? resultsFolder = null, Action<ILoggingBuilder>? logging = null)
     {
         var results = resultsFolder is null ? new TempFolder("pluggable-results") : null;
-        var folder = resultsFolder ?? results!.Path;
-        var options = new ProfilerHostOptions { Port = 0, Pid = pid, ResultsFolder = folder, OptionsFile = optionsFile, PluginFolders = pluginFolders.ToList() };
-        return new TestHost(await ProfilerServer.StartAsync(options, Quiet), results, folder);
+        options.Port = 0;
+        options.ResultsFolder = resultsFolder ?? results!.Path;
+        return new TestHost(await ProfilerServer.StartAsync(options, logging ?? Quiet), results, options.ResultsFolder);
     }
 
     /// <summary>Starts a host whose plugins are given as instances (test doubles), targeting the test process.</summary>

@@ -4,17 +4,37 @@ using Microsoft.AspNetCore.Routing;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Plugins;
 using Pluggable.Host.Engine;
+using Pluggable.Host.Ui;
 
 namespace Pluggable.Host.Api;
 
 /// <summary>The HTTP API (the UI uses nothing else) and the stored files under <c>profiles/</c>.</summary>
 public static class ProfilerEndpoints
 {
-    /// <summary>Maps the API and <c>profiles/{file}</c> on <paramref name="routes"/> (a group when embedded under a prefix).</summary>
-    public static RouteGroupBuilder MapProfilerApi(this IEndpointRouteBuilder routes, ProfilerEngine engine)
+    /// <summary>
+    /// Maps the page (<c>/</c>), the API, the stored files (<c>profiles/{file}</c>) and the login URL on
+    /// <paramref name="routes"/> (a group when embedded under a prefix), all behind <paramref name="access"/>.
+    /// </summary>
+    public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access)
     {
+        routes.MapGet("/login", (HttpContext context, string? code) =>
+        {
+            if (!access.TryLogin(code, out var session))
+            {
+                return Results.Text("403: this login URL is wrong or was used already; restart the host for a new one, or send Authorization: Bearer <token>.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
+            }
+            context.Response.Cookies.Append(ProfilerAccess.CookieName, session, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                Path = (context.Request.PathBase.HasValue ? context.Request.PathBase.Value : "") + "/",
+            });
+            return Results.Redirect("./");
+        });
         var group = routes.MapGroup("");
-        group.AddEndpointFilter(new RequestGuard().InvokeAsync);
+        group.AddEndpointFilter(new RequestGuard(access).InvokeAsync);
+        group.MapProfilerPage();
 
         group.MapGet("/api/event-types", () => Results.Json(engine.EventTypes()));
         group.MapGet("/api/profiler", () => Results.Json(engine.Status));

@@ -4,10 +4,11 @@ using Pluggable.Host.Engine;
 namespace Pluggable.Host.Api;
 
 /// <summary>
-/// Runs around every API endpoint: refuses state-changing requests from other origins, sets the headers that keep
-/// responses from being sniffed or framed, and turns refusals into JSON errors with the right status code.
+/// Runs around every endpoint of the profiler (API, page, stored files): refuses requests without the token when one
+/// is required (401) and state-changing requests from other origins (403), sets the headers that keep responses from
+/// being sniffed or framed, and turns refusals into JSON errors with the right status code.
 /// </summary>
-internal sealed class RequestGuard
+internal sealed class RequestGuard(ProfilerAccess access)
 {
     private static readonly string[] StateChangingMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
 
@@ -17,6 +18,12 @@ internal sealed class RequestGuard
         http.Response.Headers.XContentTypeOptions = "nosniff";
         http.Response.Headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'";
         http.Response.Headers.CacheControl = "no-store";
+        if (!access.IsAllowed(http.Request))
+        {
+            return Results.Text(
+                "401: this profiler needs its token: open the one-time login URL printed when the host started, or send Authorization: Bearer <token>.",
+                "text/plain; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
+        }
         if (StateChangingMethods.Contains(http.Request.Method) && IsCrossSite(http.Request))
         {
             return ProfilerEndpoints.Error(StatusCodes.Status403Forbidden, "refused: this request came from another site (Origin or Sec-Fetch-Site); use the profiler's own page or a non-browser client");

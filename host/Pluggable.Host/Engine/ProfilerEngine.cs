@@ -63,10 +63,13 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     public ProfilerStatus Status => (_running, _stopping) switch
     {
-        ({ } running, _) => new ProfilerStatus(ProfilerStatus.Running, running.EventType.Info.Name, running.Since, Target, _lastStop),
-        (null, { } stopping) => new ProfilerStatus(ProfilerStatus.Stopping, stopping.EventType.Info.Name, stopping.Since, Target, _lastStop),
-        _ => new ProfilerStatus(ProfilerStatus.Idle, null, null, Target, _lastStop),
+        ({ } running, _) => new ProfilerStatus(ProfilerStatus.Running, running.EventType.Info.Name, running.Since, Target, _lastStop) { TargetRunning = TargetRunning },
+        (null, { } stopping) => new ProfilerStatus(ProfilerStatus.Stopping, stopping.EventType.Info.Name, stopping.Since, Target, _lastStop) { TargetRunning = TargetRunning },
+        _ => new ProfilerStatus(ProfilerStatus.Idle, null, null, Target, _lastStop) { TargetRunning = TargetRunning },
     };
+
+    /// <summary>False once the target process has exited (the host profiling itself is always running).</summary>
+    public bool TargetRunning => Target.IsSelf || Directory.Exists($"/proc/{Target.Pid}");
 
     /// <summary>The options a command runs with: <paramref name="request"/> over the defaults, validated against the plugins.</summary>
     public ProfilingOptions EffectiveOptions(JObject? request)
@@ -257,7 +260,16 @@ public sealed class ProfilerEngine : IAsyncDisposable
             }
 
             profile = profile.WithMetadata(Complete(profile.Metadata, running, stoppedBy));
-            var raw = await Store.SaveRawAsync(profile, cancellationToken);
+            StoredFile raw;
+            try
+            {
+                raw = await Store.SaveRawAsync(profile, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError(e, "Could not store the {Event} profile in {Folder}", running.EventType.Info.Name, Store.Folder);
+                throw new ProfilerException(ProfilerErrorKind.StorageFailed, $"the profile could not be stored in {Store.Folder}: {e.Message}", e);
+            }
             var files = new List<StoredFile> { raw };
             var warnings = new List<string>();
             if (Registry.FindRenderer(DefaultRenderer) is not null)
@@ -278,6 +290,15 @@ public sealed class ProfilerEngine : IAsyncDisposable
             if (raw.LowConfidence is { } lowConfidence)
         {
             warnings.Add($"low confidence: {lowConfidence}");
+        }
+        if (profile.Metadata.Properties.TryGetValue(ProfileMetadata.LimitProperty, out var limit))
+        {
+            warnings.Add($"limit: {limit}");
+        }
+        var removed = Store.EnforceSizeLimit(keep: raw.Id);
+        if (removed.Count > 0)
+        {
+            _logger.LogWarning("The results folder passed its size limit ({Limit} bytes): removed the oldest profiles {Ids}", Store.MaxBytes, string.Join(", ", removed.Select(f => f.Id).Distinct()));
         }
         var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
             _lastStop = result;

@@ -17,6 +17,9 @@ public enum ProfilerErrorKind
 
     /// <summary>A plugin threw; the message names it (HTTP 500).</summary>
     PluginFailed,
+
+    /// <summary>The results folder could not take the profile: full, read-only, gone (HTTP 500).</summary>
+    StorageFailed,
 }
 
 /// <summary>A profiler command that was refused or failed, with a message meant for the user.</summary>

@@ -9,6 +9,9 @@ public sealed record EventTypeStatus(string Name, string Plugin, string Unit, st
 /// <summary>Whether a session runs, and if so which, since when, against which process.</summary>
 public sealed record ProfilerStatus(string State, string? Event, DateTimeOffset? Since, TargetProcess Target, StopResult? LastStop)
 {
+    /// <summary>False once the target has exited: a new session would find nothing to sample.</summary>
+    public bool TargetRunning { get; init; } = true;
+
     public const string Idle = "idle";
     public const string Running = "running";
 

@@ -12,17 +12,32 @@ public sealed class AddressStackAggregator
     // Each key is the thread id (0 when threads are not kept apart) followed by the addresses, leaf first.
     private readonly Dictionary<ulong[], long> _counts = new(SequenceComparer<ulong>.Instance);
     private readonly bool _byThread;
+    private readonly long _maxSamples;
     private ulong[] _scratch = new ulong[256];
 
-    public AddressStackAggregator(bool byThread) => _byThread = byThread;
+    /// <param name="byThread">Keep each thread's stacks apart (the threads option).</param>
+    /// <param name="maxSamples">Samples past this many are not counted (see <see cref="LimitReached"/>).</param>
+    public AddressStackAggregator(bool byThread, long maxSamples = long.MaxValue)
+    {
+        _byThread = byThread;
+        _maxSamples = maxSamples;
+    }
 
     public long Samples { get; private set; }
+
+    /// <summary>True once <see cref="Samples"/> reached the limit and later samples were dropped.</summary>
+    public bool LimitReached { get; private set; }
 
     public int DistinctStacks => _counts.Count;
 
     /// <summary>Adds one sample. <paramref name="leafFirst"/> holds code addresses where execution is or will return to; callers pass return addresses already moved back into their call instruction.</summary>
     public void Add(int threadId, ReadOnlySpan<ulong> leafFirst, long weight = 1)
     {
+        if (Samples >= _maxSamples)
+        {
+            LimitReached = true;
+            return;
+        }
         var length = leafFirst.Length + 1;
         if (_scratch.Length < length)
         {

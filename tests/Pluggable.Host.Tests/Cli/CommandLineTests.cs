@@ -35,6 +35,24 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_remote_bind_without_a_token_exits_2_saying_to_pass_one()
+    {
+        var (exitCode, error) = await RunAsync("--host", "0.0.0.0", "--allow-remote", "--port", "0");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("without a token").And.Contain("--token-file").And.Contain("--no-auth");
+    }
+
+    [Fact]
+    public async Task A_token_file_that_cannot_be_read_exits_2()
+    {
+        var (exitCode, error) = await RunAsync("--port", "0", "--token-file", "/nonexistent/token");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("--token-file: cannot read /nonexistent/token");
+    }
+
+    [Fact]
     public async Task A_malformed_options_file_exits_2_with_its_line_and_position()
     {
         using var folder = new TempFolder();

@@ -104,7 +104,9 @@ function renderStatus(status) {
     $("elapsed").textContent = state.stopping ? "Stopping and storing the profile…" : "";
   }
   const t = status.target;
-  $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`;
+  $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`
+    + (status.targetRunning ? "" : " — has exited: restart the host with --pid of a running process");
+  $("target").classList.toggle("gone", !status.targetRunning);
 }
 
 function tick() {

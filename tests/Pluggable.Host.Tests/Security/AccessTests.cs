@@ -1,0 +1,89 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Pluggable.Host.Api;
+using Pluggable.Testing;
+
+namespace Pluggable.Host.Tests.Security;
+
+/// <summary>With a token set, nothing is served without it: not the API, not the page, not a stored file.</summary>
+public class AccessTests : IAsyncLifetime
+{
+    private const string Token = "correct-horse-battery-staple";
+    private readonly CollectingLoggerProvider _logs = new();
+    private TestHost _host = null!;
+
+    public async Task InitializeAsync() =>
+        _host = await TestHost.StartAsync(new ProfilerHostOptions { Token = Token, PluginFolders = [RepoPaths.BuiltPlugins] },
+            logging: logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs));
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private Task<HttpResponseMessage> GetAsync(string path, string? bearer = null, string? cookie = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+        return _host.Client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/api/profiles")]
+    [InlineData("/api/event-types")]
+    [InlineData("/ui/app.js")]
+    public async Task Without_the_token_every_page_and_API_call_is_401(string path)
+    {
+        (await GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await GetAsync(path, bearer: "wrong")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await GetAsync(path, bearer: Token)).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_state_changing_call_without_the_token_changes_nothing()
+    {
+        var start = await _host.PostJsonAsync("/api/profiler/start", new { @event = "wall" });
+
+        start.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        _host.Engine.Status.State.Should().Be("idle");
+    }
+
+    [Fact]
+    public async Task The_one_time_login_url_sets_a_session_cookie_and_works_only_once()
+    {
+        var code = _host.Server.Access.LoginCode!;
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _host.Address };
+
+        var login = await client.GetAsync($"/login?code={code}");
+        var again = await client.GetAsync($"/login?code={code}");
+
+        login.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single();
+        cookie.Should().StartWith($"{ProfilerAccess.CookieName}=").And.Contain("httponly").And.Contain("samesite=strict");
+        (await GetAsync("/api/profiles", cookie: cookie.Split(';')[0])).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await GetAsync("/api/profiles", cookie: $"{ProfilerAccess.CookieName}=forged")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        again.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task The_token_appears_neither_in_the_logs_nor_in_a_generated_page()
+    {
+        var authorized = new HttpRequestMessage(HttpMethod.Post, "/api/profiler/start") { Content = new StringContent("""{"event":"wall"}""", System.Text.Encoding.UTF8, "application/json") };
+        authorized.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        (await _host.Client.SendAsync(authorized)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await Task.Delay(300);
+        var stop = new HttpRequestMessage(HttpMethod.Post, "/api/profiler/stop") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        stop.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        (await _host.Client.SendAsync(stop)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var page = _host.Engine.Store.List().Single(f => f.Kind == "flamegraph");
+        File.ReadAllText(Path.Combine(_host.ResultsFolder, page.Name)).Should().NotContain(Token);
+        _logs.Messages.Should().NotContain(m => m.Contains(Token, StringComparison.Ordinal));
+        _logs.Messages.Should().Contain(m => m.Contains("login?code=", StringComparison.Ordinal), "the login URL is printed at start");
+    }
+}

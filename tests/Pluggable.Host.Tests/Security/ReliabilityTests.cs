@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using Newtonsoft.Json.Linq;
+using Pluggable.Core.Profiles;
+using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.Testing;
+
+namespace Pluggable.Host.Tests.Security;
+
+/// <summary>The host under concurrent clients, limits, a full disk and a target that goes away.</summary>
+public class ReliabilityTests
+{
+    [Fact]
+    public async Task Concurrent_starts_stops_and_deletes_keep_one_session_at_a_time_and_no_torn_files()
+    {
+        var sampler = new ScriptedSampler("scripted");
+        await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer()]);
+
+        var requests = Enumerable.Range(0, 60).Select(i => (i % 3) switch
+        {
+            0 => host.PostJsonAsync("/api/profiler/start", new { @event = "scripted" }),
+            1 => host.PostJsonAsync("/api/profiler/stop", "{}"),
+            _ => host.Client.DeleteAsync(i % 2 == 0 ? "/api/profiles" : "/api/profiles/1"),
+        });
+        var responses = await Task.WhenAll(requests);
+
+        responses.Select(r => r.StatusCode).Should().OnlyContain(s => s == HttpStatusCode.OK || s == HttpStatusCode.Conflict || s == HttpStatusCode.NotFound,
+            "a refused start or stop is a 409, never a 500");
+        sampler.SessionsStarted.Should().Be(responses.Where((r, i) => i % 3 == 0 && r.StatusCode == HttpStatusCode.OK).Count());
+        sampler.SessionsDisposed.Should().BeGreaterThanOrEqualTo(sampler.SessionsStarted - 1, "every stopped session was released");
+        foreach (var file in host.Engine.Store.List().Where(f => f.Kind == "raw"))
+        {
+            var read = await host.Engine.Store.ReadProfileAsync(file.Id);
+            read!.Errors.Should().BeEmpty();
+            read.Profile.TotalWeight.Should().Be(100);
+        }
+        Directory.GetFiles(host.ResultsFolder, ".tmp-*").Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_session_stops_counting_at_maxSamples_and_says_so()
+    {
+        await using var target = await FixtureProcess.StartAsync("exceptions");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("exceptions", TimeSpan.FromSeconds(2), new { maxSamples = 25 });
+
+        stopped["samples"]!.Value<long>().Should().Be(25);
+        stopped["warnings"]!.Values<string>().Should().Contain(w => w!.StartsWith("limit: stopped counting at maxSamples (25)", StringComparison.Ordinal));
+        var profile = (await host.Engine.Store.ReadProfileAsync(stopped["id"]!.Value<int>()))!.Profile;
+        profile.Metadata.Properties.Should().ContainKey(ProfileMetadata.LimitProperty);
+    }
+
+    [Fact]
+    public async Task Past_its_size_limit_the_results_folder_drops_the_oldest_profiles_first()
+    {
+        var sampler = new ScriptedSampler("scripted");
+        await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer()]);
+        var store = new Pluggable.Core.Store.ProfileStore(host.ResultsFolder, maxBytes: 1);
+        await store.SaveRawAsync(FoldedFormat.Read("A 1\n").Profile);
+        var second = await store.SaveRawAsync(FoldedFormat.Read("A 1\n").Profile);
+
+        var removed = store.EnforceSizeLimit(keep: second.Id);
+
+        removed.Select(f => f.Id).Should().Equal(1);
+        store.List().Select(f => f.Id).Should().Equal([second.Id], "the newest profile is kept even when it alone is over the limit");
+    }
+
+    [SkippableFact]
+    public async Task A_full_disk_fails_the_stop_clearly_and_lists_nothing_half_written()
+    {
+        Skip.IfNot(Environment.UserName == "root", "mounting a small tmpfs needs root");
+        using var folder = new TempFolder("pluggable-full");
+        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", folder.Path])!;
+        await mount.WaitForExitAsync();
+        Skip.If(mount.ExitCode != 0, "this machine cannot mount a tmpfs");
+        try
+        {
+            var big = string.Join("", Enumerable.Range(0, 4000).Select(i => $"Main;Module{i}.Service.HandleRequestWithALongName;Db.Query{i} {i + 1}\n"));
+            var sampler = new ScriptedSampler("scripted") { Folded = big };
+            await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer()]);
+            var store = new Pluggable.Core.Store.ProfileStore(folder.Path);
+            var engine = new Engine.ProfilerEngine(host.Engine.Registry, store, host.Engine.Target, null, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            await engine.StartAsync("scripted", null);
+
+            var act = () => engine.StopAsync();
+
+            (await act.Should().ThrowAsync<Engine.ProfilerException>().WithMessage($"the profile could not be stored in {folder.Path}: *No space left on device*"))
+                .Which.Kind.Should().Be(Engine.ProfilerErrorKind.StorageFailed);
+            store.List().Should().BeEmpty();
+            Directory.GetFiles(folder.Path).Should().BeEmpty("the half-written temporary file is removed");
+            engine.Status.State.Should().Be("idle", "the session is over even though its profile could not be stored");
+        }
+        finally
+        {
+            Process.Start("umount", [folder.Path])!.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public async Task When_the_target_exits_the_status_says_so()
+    {
+        var target = await FixtureProcess.StartAsync("idle");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+        (await host.GetJsonAsync("/api/profiler"))["targetRunning"]!.Value<bool>().Should().BeTrue();
+
+        target.Kill();
+        await target.DisposeAsync();
+
+        (await host.GetJsonAsync("/api/profiler"))["targetRunning"]!.Value<bool>().Should().BeFalse();
+    }
+}
