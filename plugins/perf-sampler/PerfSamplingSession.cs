@@ -37,6 +37,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
     private readonly Thread _reader;
     private readonly Dictionary<int, bool> _threadAllowed = [];
     private readonly JitCodeMap _jitCode;
+    private readonly NativeCodeLocator _nativeCode;
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
     private ulong[] _chain = new ulong[512];
@@ -58,7 +59,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
         _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
         _jitCode = new JitCodeMap(PerfMapFile.PathFor(request.Target.Pid));
         _stackWindow = new StackWindow(new ProcessMemory(request.Target.Pid), (int)PerfPlanner.StackBytes);
-        _unwinder = new StackUnwinder(_jitCode, _stackWindow);
+        _nativeCode = new NativeCodeLocator(request.Target.Pid);
+        _nativeCode.Refresh();
+        _unwinder = new StackUnwinder(new CodeLocators(_jitCode, _nativeCode), _stackWindow);
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "pluggable-perf-reader" };
     }
 
@@ -228,6 +231,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
                 {
                     lastScan.Restart();
                     _jitCode.Refresh();
+                    _nativeCode.Refresh();
                     if (_plan.Mode == PerfMode.PerThread)
                     {
                         ScanThreads();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Pluggable.Symbolization;
 using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Itimer.Agent;
@@ -23,6 +24,7 @@ internal sealed unsafe class PtraceSampler
     private readonly byte[] _regs = new byte[Native.RegsSize];
     private readonly ulong[] _frames = new ulong[MaxFrames];
     private readonly JitCodeMap _jitCode;
+    private readonly NativeCodeLocator _nativeCode;
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
     private readonly StringBuilder _line = new(1024);
@@ -43,13 +45,15 @@ internal sealed unsafe class PtraceSampler
         _errors = errors;
         _jitCode = new JitCodeMap($"/tmp/perf-{pid}.map");
         _stackWindow = new StackWindow(new ProcessMemory(pid));
-        _unwinder = new StackUnwinder(_jitCode, _stackWindow);
+        _nativeCode = new NativeCodeLocator(pid);
+        _unwinder = new StackUnwinder(new CodeLocators(_jitCode, _nativeCode), _stackWindow);
     }
 
     public int Run(ManualResetEventSlim stop)
     {
         ScanThreads();
         _jitCode.Refresh();
+        _nativeCode.Refresh();
         if (_threads.Count == 0)
         {
             _errors.WriteLine($"cannot trace any thread of process {_pid}");
@@ -79,6 +83,7 @@ internal sealed unsafe class PtraceSampler
                 lastScan.Restart();
                 ScanThreads();
                 _jitCode.Refresh();
+                _nativeCode.Refresh();
             }
             Tick();
             if (lastFlush.ElapsedMilliseconds >= 200)

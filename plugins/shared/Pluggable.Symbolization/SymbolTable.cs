@@ -19,8 +19,14 @@ public sealed class SymbolTable
 
     public int Count => _names.Length;
 
-    public string? Lookup(ulong address)
+    public string? Lookup(ulong address) => TryFind(address, out _) is { } index ? _names[index] : null;
+
+    /// <summary>The start of the range that holds the address, or null.</summary>
+    public ulong? StartOf(ulong address) => TryFind(address, out var start) is not null ? start : null;
+
+    private int? TryFind(ulong address, out ulong start)
     {
+        start = 0;
         var index = Array.BinarySearch(_starts, address);
         if (index < 0)
         {
@@ -31,7 +37,8 @@ public sealed class SymbolTable
         {
             if (address >= _starts[i] && address < _ends[i])
             {
-                return _names[i];
+                start = _starts[i];
+                return i;
             }
         }
         return null;

@@ -6,7 +6,7 @@ namespace Pluggable.Unwinding;
 /// The jitted code of a process as its perf map (<c>/tmp/perf-&lt;pid&gt;.map</c>) lists it, read while the process
 /// runs: <see cref="Refresh"/> reads only what the runtime appended since the last call.
 /// </summary>
-public sealed class JitCodeMap(string path)
+public sealed class JitCodeMap(string path) : ICodeLocator
 {
     private readonly List<(ulong Start, ulong Size)> _pending = [];
     private ulong[] _starts = [];

@@ -1,5 +1,28 @@
 namespace Pluggable.Unwinding;
 
+/// <summary>Finds where the function holding an address starts.</summary>
+public interface ICodeLocator
+{
+    /// <summary>The start of the function that holds the address, or null when this locator does not know it.</summary>
+    ulong? StartOf(ulong address);
+}
+
+/// <summary>Asks several locators in turn (jitted code, then native code).</summary>
+public sealed class CodeLocators(params IReadOnlyList<ICodeLocator> locators) : ICodeLocator
+{
+    public ulong? StartOf(ulong address)
+    {
+        foreach (var locator in locators)
+        {
+            if (locator.StartOf(address) is { } start)
+            {
+                return start;
+            }
+        }
+        return null;
+    }
+}
+
 /// <summary>Reads a process's memory: the stack words a walk needs, and the code bytes of its functions' prologues.</summary>
 public interface IProcessMemory
 {
@@ -11,12 +34,13 @@ public interface IProcessMemory
 }
 
 /// <summary>
-/// Walks a thread's stack from its registers: through frame pointers where functions keep them, and through jitted
-/// methods that keep none by their prologue (see <see cref="Prologue"/>), so that a frameless method neither hides
-/// its caller nor is hidden. Code the perf map does not list (native code, ReadyToRun code) is taken to keep a frame
-/// pointer, as libcoreclr and the JIT's unoptimized code do.
+/// Walks a thread's stack from its registers: through frame pointers where functions keep them, and through functions
+/// that keep none by their prologue (see <see cref="Prologue"/>), so that a frameless function neither hides its
+/// caller nor is hidden. Functions are found by <see cref="ICodeLocator"/>: jitted code in the perf map, native code by
+/// its ELF symbols. Code neither knows (ReadyToRun code, stripped libraries such as libcoreclr) is taken to keep a
+/// frame pointer, as libcoreclr and the JIT's unoptimized code do.
 /// </summary>
-public sealed class StackUnwinder(JitCodeMap jitCode, IProcessMemory memory)
+public sealed class StackUnwinder(ICodeLocator code, IProcessMemory memory)
 {
     private const int PrologueBytes = 48;
     private readonly Dictionary<ulong, Prologue?> _prologues = [];
@@ -31,25 +55,15 @@ public sealed class StackUnwinder(JitCodeMap jitCode, IProcessMemory memory)
         {
             ulong returnAddress;
             var prologue = PrologueAt(pc, out var offset);
-            if (prologue is { PushesFramePointer: false } frameless)
+            if (prologue is { } known && (!known.PushesFramePointer || offset < known.FramePointerSetEnd))
             {
-                var size = (ulong)frameless.StackBytesAt(offset);
+                // No frame pointer (or not set yet, in the prologue): the return address lies above what the function pushed.
+                var size = (ulong)known.StackBytesAt(offset);
                 if (!memory.TryReadWord(sp + size, out returnAddress))
                 {
                     break;
                 }
                 sp += size + 8;
-            }
-            else if (prologue is { } framed && offset <= framed.FramePointerPushEnd)
-            {
-                // In the prologue, before rbp is pushed (or just after): rbp is still the caller's.
-                var pushed = offset == framed.FramePointerPushEnd ? 8UL : 0;
-                var before = (ulong)framed.StackBytesAt(offset);
-                if (!memory.TryReadWord(sp + before + pushed, out returnAddress))
-                {
-                    break;
-                }
-                sp += before + pushed + 8;
             }
             else
             {
@@ -70,11 +84,11 @@ public sealed class StackUnwinder(JitCodeMap jitCode, IProcessMemory memory)
         return count;
     }
 
-    /// <summary>The prologue of the jitted function holding <paramref name="pc"/>, and pc's offset in it; null when it is not listed jitted code or its bytes cannot be read.</summary>
+    /// <summary>The prologue of the function holding <paramref name="pc"/>, and pc's offset in it; null when no locator knows the function or its bytes cannot be read.</summary>
     private Prologue? PrologueAt(ulong pc, out int offset)
     {
         offset = 0;
-        if (jitCode.StartOf(pc) is not { } start)
+        if (code.StartOf(pc) is not { } start)
         {
             return null;
         }

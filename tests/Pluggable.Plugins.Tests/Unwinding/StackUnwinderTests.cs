@@ -30,6 +30,21 @@ public class StackUnwinderTests : IDisposable
     }
 
     [Fact]
+    public void Prologue_of_native_code_skips_endbr64_and_counts_a_push_of_rbp_without_a_frame_as_a_push()
+    {
+        // gcc -O2 with CET: endbr64; push rbp; push rbx; sub rsp, 0x10 (rbp used as a general register)
+        var native = Prologue.Analyze([0xF3, 0x0F, 0x1E, 0xFA, 0x55, 0x53, 0x48, 0x83, 0xEC, 0x10, 0x0F, 0x28]);
+        // The JIT's framed prologue: push rbp; push rdi; push rsi; sub rsp, 0x30; lea rbp, [rsp+0x40]
+        var jitFramed = Prologue.Analyze([0x55, 0x57, 0x56, 0x48, 0x83, 0xEC, 0x30, 0x48, 0x8D, 0x6C, 0x24, 0x40, 0x33, 0xC0]);
+
+        native.PushesFramePointer.Should().BeFalse();
+        native.StackBytesAt(100).Should().Be(8 + 8 + 0x10);
+        jitFramed.PushesFramePointer.Should().BeTrue();
+        jitFramed.FramePointerSetEnd.Should().Be(12);
+        jitFramed.StackBytesAt(3).Should().Be(24, "in the prologue the frame is found from the stack pointer");
+    }
+
+    [Fact]
     public void A_frameless_leaf_keeps_its_caller_and_the_walk_goes_on_by_frame_pointers()
     {
         // Main (framed) calls Middle (framed) calls Leaf (frameless, 0x18 bytes of locals); sampled in Leaf's body.

@@ -1,0 +1,40 @@
+using Pluggable.Unwinding;
+
+namespace Pluggable.Symbolization;
+
+/// <summary>
+/// Finds native functions of a process by the ELF symbols of the file mapped at an address, for the unwinder: optimized
+/// native code (libc, libm) keeps no frame pointer, and its prologue says where its return address lies.
+/// </summary>
+public sealed class NativeCodeLocator(int pid) : ICodeLocator
+{
+    private ProcessMaps _maps = ProcessMaps.Parse([]);
+
+    /// <summary>Reads the process's maps again: libraries loaded since.</summary>
+    public void Refresh()
+    {
+        try
+        {
+            _maps = ProcessMaps.Read(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone, or not ours to read: keep what we had.
+        }
+    }
+
+    public ulong? StartOf(ulong address)
+    {
+        if (_maps.Find(address) is not { IsFile: true, IsExecutable: true } mapping || mapping.Path.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var elf = ElfSymbols.Load(mapping.Path);
+        var fileOffset = address - mapping.Start + mapping.Offset;
+        if (elf?.ToVirtualAddress(fileOffset) is not { } virtualAddress || elf.Symbols.StartOf(virtualAddress) is not { } symbolStart)
+        {
+            return null;
+        }
+        return address - (virtualAddress - symbolStart);
+    }
+}
