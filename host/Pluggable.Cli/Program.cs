@@ -51,4 +51,20 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     return 0;
 });
+var doctor = new Command("doctor", "Check what this machine allows for a target, and say what to change.") { pid, plugins };
+doctor.SetAction(parse =>
+{
+    try
+    {
+        var hostOptions = new ProfilerHostOptions { Pid = parse.GetValue(pid), ResultsFolder = Path.Combine(Path.GetTempPath(), "pluggable-doctor") };
+        hostOptions.PluginFolders.AddRange(parse.GetValue(plugins) ?? []);
+        return DoctorReport.Print(hostOptions, Console.Out);
+    }
+    catch (HostConfigurationException e)
+    {
+        Console.Error.WriteLine($"pluggable: {e.Message}");
+        return 2;
+    }
+});
+root.Subcommands.Add(doctor);
 return await root.Parse(args).InvokeAsync();

@@ -72,11 +72,11 @@ internal static class JsonRequests
         _ => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' must be a string"),
     };
 
-    public static int RequiredId(JObject body, string field) => body[field] switch
+    public static int RequiredId(JObject body, string field, string what = "a profile id") => body[field] switch
     {
         { Type: JTokenType.Integer } value when value.Value<long>() is > 0 and <= int.MaxValue => value.Value<int>(),
-        null => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' (a profile id) is required"),
-        _ => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' must be a profile id (a positive whole number)"),
+        null => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' ({what}) is required"),
+        _ => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' must be {what} (a positive whole number)"),
     };
 
     private static bool IsJson(string? contentType) =>

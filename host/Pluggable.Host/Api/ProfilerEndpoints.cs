@@ -2,8 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Newtonsoft.Json.Linq;
+using Pluggable.Core.Contracts;
 using Pluggable.Core.Plugins;
+using Pluggable.Host.Doctor;
 using Pluggable.Host.Engine;
+using Pluggable.Host.Targets;
 using Pluggable.Host.Ui;
 
 namespace Pluggable.Host.Api;
@@ -28,7 +31,8 @@ public static class ProfilerEndpoints
                 HttpOnly = true,
                 SameSite = SameSiteMode.Strict,
                 Secure = context.Request.IsHttps,
-                Path = (context.Request.PathBase.HasValue ? context.Request.PathBase.Value : "") + "/",
+                // The profiler's own path (its prefix, when embedded), so the cookie goes nowhere else in the application.
+                Path = context.Request.PathBase + context.Request.Path.Value![..^"login".Length],
             });
             return Results.Redirect("./");
         });
@@ -49,6 +53,25 @@ public static class ProfilerEndpoints
         {
             JsonRequests.AllowOnly(await JsonRequests.ReadObjectAsync(request, ct));
             return Results.Json(await engine.StopAsync(ct));
+        });
+
+        group.MapGet("/api/processes", () => Results.Json(DotnetProcesses.List()));
+        group.MapGet("/api/doctor", () => Results.Json(SetupDoctor.ForThisMachine().Run(engine.Target, engine.EventTypes())));
+        group.MapPost("/api/target", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await JsonRequests.ReadObjectAsync(request, ct);
+            JsonRequests.AllowOnly(body, "pid");
+            var pid = JsonRequests.RequiredId(body, "pid", "a process id");
+            TargetProcess target;
+            try
+            {
+                target = TargetProcesses.ByPid(pid);
+            }
+            catch (ArgumentException e)
+            {
+                return Error(StatusCodes.Status404NotFound, e.Message);
+            }
+            return Results.Json(await engine.SwitchTargetAsync(target, ct));
         });
 
         group.MapGet("/api/profiles", () => Results.Json(engine.Store.List()));

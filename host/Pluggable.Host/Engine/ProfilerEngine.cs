@@ -44,7 +44,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
         _defaultsFile = defaultsFile;
         Registry = registry;
         Store = store;
-        Target = target;
+        _target = target;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ProfilerEngine>();
         _clock = clock ?? TimeProvider.System;
@@ -56,7 +56,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     public ProfileStore Store { get; }
 
-    public TargetProcess Target { get; }
+    private volatile TargetProcess _target;
+
+    /// <summary>The process new sessions sample; <see cref="SwitchTargetAsync"/> changes it while idle.</summary>
+    public TargetProcess Target => _target;
 
     /// <summary>The effective defaults: the defaults file over the built-in ones.</summary>
     public ProfilingOptions DefaultOptions { get; private set; }
@@ -150,7 +153,8 @@ public sealed class ProfilerEngine : IAsyncDisposable
                 throw new ProfilerException(ProfilerErrorKind.InvalidRequest,
                     $"event type '{name}' is not available: {availability.Reason}" + (availability.Fix is { } fix ? $" Fix: {fix}" : ""));
             }
-            var request = new SamplingRequest(name, Target, effective, _loggerFactory.CreateLogger($"Pluggable.Sampler.{registered.Plugin}"));
+            var target = Target;
+            var request = new SamplingRequest(name, target, effective, _loggerFactory.CreateLogger($"Pluggable.Sampler.{registered.Plugin}"));
             ISamplingSession session;
             try
             {
@@ -165,7 +169,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
                 _logger.LogError(e, "Plugin {Plugin} failed to start {Event}", registered.Plugin, name);
                 throw new ProfilerException(ProfilerErrorKind.PluginFailed, $"plugin '{registered.Plugin}' failed to start '{name}': {e.Message}", e);
             }
-            var started = new RunningSession(session, registered, effective, _clock.GetUtcNow(), new CancellationTokenSource());
+            var started = new RunningSession(session, registered, effective, target, _clock.GetUtcNow(), new CancellationTokenSource());
             _running = started;
             _ = StopAtLimitAsync(started);
             _logger.LogInformation("Started {Event} on {Target} (pid {Pid})", name, Target.Name, Target.Pid);
@@ -178,6 +182,26 @@ public sealed class ProfilerEngine : IAsyncDisposable
     }
 
     public Task<StopResult> StopAsync(CancellationToken cancellationToken = default) => StopCoreAsync(null, "request", cancellationToken);
+
+    /// <summary>Points new sessions at another process; refused (AlreadyRunning) while a session runs or is being stopped.</summary>
+    public async Task<ProfilerStatus> SwitchTargetAsync(TargetProcess target, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_running is not null || _stopping is not null)
+            {
+                throw new ProfilerException(ProfilerErrorKind.AlreadyRunning, "the target can change only while no session runs; stop it first");
+            }
+            _target = target;
+            _logger.LogInformation("Target is now {Target} (pid {Pid})", target.Name, target.Pid);
+            return Status;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>Renders a stored profile again, with <paramref name="options"/> merged over the defaults.</summary>
     public async Task<StoredFile> RenderAsync(int id, JObject? options, string renderer = DefaultRenderer, CancellationToken cancellationToken = default)
@@ -356,8 +380,8 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
         return metadata with
         {
-            TargetPid = metadata.TargetPid ?? Target.Pid,
-            TargetName = metadata.TargetName ?? Target.Name,
+            TargetPid = metadata.TargetPid ?? running.Target.Pid,
+            TargetName = metadata.TargetName ?? running.Target.Name,
             Start = metadata.Start ?? running.Since,
             End = metadata.End ?? _clock.GetUtcNow(),
             Partial = metadata.Partial || stoppedBy != "request",
@@ -413,5 +437,5 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
     }
 
-    private sealed record RunningSession(ISamplingSession Session, RegisteredEventType EventType, ProfilingOptions Options, DateTimeOffset Since, CancellationTokenSource Limit);
+    private sealed record RunningSession(ISamplingSession Session, RegisteredEventType EventType, ProfilingOptions Options, TargetProcess Target, DateTimeOffset Since, CancellationTokenSource Limit);
 }

@@ -24,6 +24,11 @@ public static class ProfilerPage
             var content = Read(resource);
             routes.MapGet(route, (HttpContext context) =>
             {
+                // The page links to its script and the API relatively: under a prefix it must be served at prefix + "/".
+                if (route == "/" && !(context.Request.Path.Value ?? "/").EndsWith('/'))
+                {
+                    return Results.Redirect(context.Request.PathBase + context.Request.Path + "/" + context.Request.QueryString);
+                }
                 context.Response.Headers.ContentSecurityPolicy = Policy;
                 context.Response.Headers.XContentTypeOptions = "nosniff";
                 context.Response.Headers.CacheControl = "no-cache";

@@ -107,6 +107,12 @@ function renderStatus(status) {
   $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`
     + (status.targetRunning ? "" : " — has exited: restart the host with --pid of a running process");
   $("target").classList.toggle("gone", !status.targetRunning);
+  // A sidecar picks its target among the .NET processes it can reach, while idle; the embedded host profiles itself.
+  const showPicker = !t.isSelf;
+  if (showPicker && $("picker").hidden) loadProcesses().catch(() => {});
+  state.targetPid = t.pid;
+  $("picker").hidden = !showPicker;
+  $("switch-target").disabled = state.running || state.stopping;
 }
 
 function tick() {
@@ -294,11 +300,39 @@ async function loadPlugins() {
   }));
 }
 
+async function loadSetup() {
+  const checks = await api("GET", "api/doctor");
+  $("setup").replaceChildren(...checks.map((c) => el("li", {},
+    el("span", { className: `status ${c.status}`, text: c.status }),
+    el("span", { text: `${c.name}: ${c.detail}` }),
+    el("span", { className: "why", text: c.why }),
+    c.fix ? el("span", { className: "fix", text: `fix: ${c.fix}` }) : null)));
+  if (checks.some((c) => c.status === "fail")) $("setup-panel").querySelector("summary").textContent = "Setup (something to fix)";
+}
+
+async function loadProcesses() {
+  const processes = await api("GET", "api/processes");
+  const select = $("process");
+  select.replaceChildren(...processes.map((p) => el("option", { value: String(p.pid), text: `${p.pid} ${p.name}${p.runtimeVersion ? " (.NET " + p.runtimeVersion + ")" : ""}: ${p.commandLine}`.slice(0, 160) })));
+  select.value = String(state.targetPid);
+}
+
+async function switchTarget() {
+  try {
+    renderStatus(await api("POST", "api/target", { pid: Number($("process").value) }));
+    showMessage("");
+    await Promise.all([loadEventTypes(), loadSetup()]);
+  } catch (error) { showMessage(error.message); }
+}
+
 async function start() {
   $("toggle").addEventListener("click", toggle);
   $("event").addEventListener("change", describeSelected);
   $("show-raw").addEventListener("change", renderProfiles);
   $("delete-all").addEventListener("click", deleteAll);
+  $("switch-target").addEventListener("click", switchTarget);
+  $("refresh-processes").addEventListener("click", () => loadProcesses().catch((error) => showMessage(error.message)));
+  $("setup-panel").addEventListener("toggle", () => { if ($("setup-panel").open) loadSetup().catch((error) => showMessage(error.message)); });
   const loads = [loadEventTypes(), refreshStatus(), refreshProfiles(), loadOptions(), loadPlugins(), loadRenderers()];
   const failures = (await Promise.allSettled(loads)).filter((r) => r.status === "rejected");
   if (failures.length) showMessage(`Could not load the page's data: ${failures.map((f) => f.reason.message).join("; ")}`);
