@@ -6,3 +6,13 @@ namespace Pluggable.Core.Contracts;
 /// <param name="LoggerFactory">For the plugin's own loggers.</param>
 /// <param name="Directory">The plugin's folder, for files it ships beside its assembly.</param>
 public sealed record PluginContext(ILoggerFactory LoggerFactory, string Directory);
+
+/// <summary>
+/// The version of the plugin contracts (the interfaces and types of this assembly that plugins use). It is this
+/// assembly's major version: a plugin built against another major version is refused at load, with both versions
+/// named, rather than failing at its first call.
+/// </summary>
+public static class PluginContract
+{
+    public static int Version { get; } = typeof(PluginContract).Assembly.GetName().Version!.Major;
+}

@@ -12,6 +12,7 @@ public sealed class DroppedPluginsFixture : IDisposable
     {
         Build("DropInSampler", "dropin-sampler");
         Build("ThrowingSampler", "throwing-sampler");
+        Build("OlderDependencySampler", "older-dependency-sampler");
         var noAssembly = Path.Combine(PluginsFolder, "no-assembly");
         Directory.CreateDirectory(noAssembly);
         File.WriteAllText(Path.Combine(noAssembly, "README.txt"), "a folder without a plugin in it");

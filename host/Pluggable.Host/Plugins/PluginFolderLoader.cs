@@ -15,7 +15,11 @@ namespace Pluggable.Host.Plugins;
 /// </summary>
 public sealed class PluginFolderLoader(ILoggerFactory loggerFactory)
 {
-    /// <summary>Types whose assemblies the host and every plugin must see as one: the contracts and what they expose.</summary>
+    /// <summary>
+    /// Types whose assemblies the host and every plugin must see as one: the contracts and the libraries their
+    /// signatures use (logging, Newtonsoft.Json's JObject). Everything else a plugin uses loads from its own folder,
+    /// in its own version, whatever the host or other plugins use.
+    /// </summary>
     private static readonly Type[] SharedTypes = [typeof(ISampler), typeof(ILogger), typeof(JObject)];
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<PluginFolderLoader>();
@@ -70,7 +74,11 @@ public sealed class PluginFolderLoader(ILoggerFactory loggerFactory)
         List<object> instances;
         try
         {
-            var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+            if (ContractVersionOf(assemblyPath) is { } built && built != PluginContract.Version)
+            {
+                return builder.AddFailed(name, version, folder, $"built for contract {built}, host has {PluginContract.Version}: rebuild the plugin against Pluggable.Core {PluginContract.Version}.x");
+            }
+            var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
             var assembly = loader.LoadDefaultAssembly();
             version = manifest.Version ?? assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "";
             instances = CreateInstances(assembly, new PluginContext(loggerFactory, folder));
@@ -88,6 +96,23 @@ public sealed class PluginFolderLoader(ILoggerFactory loggerFactory)
             return builder.AddFailed(name, version, folder, $"{root.GetType().Name}: {root.Message}");
         }
         return builder.AddLoaded(name, version, folder, instances);
+    }
+
+    /// <summary>The major version of Pluggable.Core the plugin assembly was built against, read from its metadata without loading it; null when it references none.</summary>
+    private static int? ContractVersionOf(string assemblyPath)
+    {
+        using var stream = File.OpenRead(assemblyPath);
+        using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+        var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        foreach (var handle in metadata.AssemblyReferences)
+        {
+            var reference = metadata.GetAssemblyReference(handle);
+            if (metadata.GetString(reference.Name) == typeof(PluginContract).Assembly.GetName().Name)
+            {
+                return reference.Version.Major;
+            }
+        }
+        return null;
     }
 
     private static List<object> CreateInstances(Assembly assembly, PluginContext context)

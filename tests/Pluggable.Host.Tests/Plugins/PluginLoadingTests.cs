@@ -47,6 +47,18 @@ public class PluginLoadingTests(DroppedPluginsFixture dropped) : IClassFixture<D
     }
 
     [Fact]
+    public async Task A_plugin_runs_with_its_own_version_of_a_dependency_the_host_also_uses()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins, dropped.PluginsFolder]);
+
+        var types = (JArray)await host.GetJsonAsync("/api/event-types");
+
+        var pluginVersion = Version.Parse(types.Single(t => t["name"]!.Value<string>() == "olderdependency")["description"]!.Value<string>()!["NETCore.Client ".Length..]);
+        var hostVersion = typeof(Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient).Assembly.GetName().Version!;
+        pluginVersion.Should().BeLessThan(hostVersion, "the plugin runs with the older copy from its own folder, the host with its own");
+    }
+
+    [Fact]
     public async Task The_bundled_plugins_load_from_the_built_plugins_folder()
     {
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
