@@ -38,6 +38,44 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public async Task A_request_body_over_the_cap_is_refused_before_it_is_read()
+    {
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer()]);
+        var huge = "{\"options\": {\"transforms\": [" + string.Join(",", Enumerable.Repeat("{\"type\": \"x\"}", 120_000)) + "]}}";
+
+        var response = await host.PostJsonAsync("/api/profiler/start", huge);
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        host.Engine.Status.State.Should().Be("idle");
+    }
+
+    [Fact]
+    public async Task A_renderer_that_throws_fails_the_render_naming_it_keeps_the_raw_profile_and_leaves_no_partial_file()
+    {
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer(), new ThrowingRenderer()]);
+        var stopped = await host.ProfileAsync("scripted", TimeSpan.Zero);
+
+        var response = await host.PostJsonAsync("/api/flamegraph", new { id = stopped["id"], renderer = "broken" });
+
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("renderer 'broken' (plugin 'test-plugins') failed: out of ink");
+        host.Engine.Store.List().Select(f => f.Kind).Should().BeEquivalentTo(["raw", "flamegraph"]);
+        Directory.GetFiles(host.ResultsFolder, ".tmp-*").Should().BeEmpty();
+        (await host.PostOkAsync("/api/flamegraph", new { id = stopped["id"] }))["kind"]!.Value<string>().Should().Be("flamegraph", "the host goes on");
+    }
+
+    private sealed class ThrowingRenderer : Core.Contracts.IRenderer
+    {
+        public Core.Contracts.RendererInfo Info { get; } = new("broken", "txt", "text/plain", 1, "throws halfway");
+
+        public async Task RenderAsync(Core.Contracts.RenderRequest request, Stream output, CancellationToken cancellationToken)
+        {
+            await output.WriteAsync(new byte[4096], cancellationToken);
+            throw new InvalidOperationException("out of ink");
+        }
+    }
+
+    [Fact]
     public async Task A_session_stops_counting_at_maxSamples_and_says_so()
     {
         await using var target = await FixtureProcess.StartAsync("exceptions");
