@@ -92,20 +92,9 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var agentDiedEarly = _agent.HasExited;
         await StopAgentAsync();
         await _reading;
-        var targetExited = !Directory.Exists($"/proc/{_request.Target.Pid}");
-
-        var maps = _mapsAtStart;
-        if (!targetExited)
-        {
-            try
-            {
-                maps = maps.Merge(ProcessMaps.Read(_request.Target.Pid));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                targetExited = true;
-            }
-        }
+        var mapsAtStop = ProcessMaps.TryRead(_request.Target.Pid);
+        var targetExited = mapsAtStop is null;
+        var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample" };
         if (_aggregator.LimitReached)

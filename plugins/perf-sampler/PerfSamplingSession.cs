@@ -100,18 +100,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
 
         var clock = Stopwatch.StartNew();
-        var maps = _mapsAtStart;
-        if (!_targetExited)
-        {
-            try
-            {
-                maps = maps.Merge(ProcessMaps.Read(_request.Target.Pid));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _targetExited = true;
-            }
-        }
+        var mapsAtStop = _targetExited ? null : ProcessMaps.TryRead(_request.Target.Pid);
+        _targetExited |= mapsAtStop is null;
+        var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var kernel = _plan.Kernel ? KernelSymbols.Read() : KernelSymbols.None;
         var properties = new Dictionary<string, string>(_plan.Notes) { ["sampler"] = "perf_event_open" };

@@ -11,17 +11,7 @@ public sealed class NativeCodeLocator(int pid) : ICodeLocator
     private ProcessMaps _maps = ProcessMaps.Parse([]);
 
     /// <summary>Reads the process's maps again: libraries loaded since.</summary>
-    public void Refresh()
-    {
-        try
-        {
-            _maps = ProcessMaps.Read(pid);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Gone, or not ours to read: keep what we had.
-        }
-    }
+    public void Refresh() => _maps = ProcessMaps.TryRead(pid) ?? _maps;
 
     public ulong? StartOf(ulong address)
     {

@@ -27,6 +27,19 @@ public sealed class ProcessMaps
     /// <summary>Reads /proc/&lt;pid&gt;/maps; throws when the process is gone or not readable.</summary>
     public static ProcessMaps Read(int pid) => Parse(File.ReadAllLines($"/proc/{pid}/maps"));
 
+    /// <summary>Reads /proc/&lt;pid&gt;/maps, or null when the process is gone or not ours to read.</summary>
+    public static ProcessMaps? TryRead(int pid)
+    {
+        try
+        {
+            return Read(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public static ProcessMaps Parse(IEnumerable<string> lines)
     {
         var mappings = new List<Mapping>();
