@@ -143,6 +143,27 @@ public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPlugi
     }
 
     [SkippableFact]
+    public async Task When_the_target_exits_the_page_says_so_and_offers_the_running_processes_to_switch_to()
+    {
+        await using var first = await FixtureProcess.StartAsync("idle");
+        await using var second = await FixtureProcess.StartAsync("idle");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: first.Pid);
+        var page = await OpenAsync(host);
+        await page.WaitForSelectorAsync($"#process option[value='{first.Pid}']", new() { State = WaitForSelectorState.Attached });
+
+        first.Kill();
+
+        await page.WaitForFunctionAsync("() => document.querySelector('#target').textContent.includes('has exited')");
+        (await page.IsVisibleAsync("#picker")).Should().BeTrue();
+        await page.WaitForFunctionAsync($"() => !document.querySelector(\"#process option[value='{first.Pid}']\")", null, new() { Timeout = 10_000 });
+        await page.SelectOptionAsync("#process", second.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.ClickAsync("#switch-target");
+        await page.WaitForFunctionAsync($"() => document.querySelector('#target').textContent.includes('pid {second.Pid}')");
+        (await page.TextContentAsync("#target")).Should().NotContain("has exited");
+        _errors.Should().BeEmpty();
+    }
+
+    [SkippableFact]
     public async Task Markup_in_plugin_messages_and_errors_is_shown_as_text()
     {
         const string markup = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>";

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { running: false, stopping: false, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null, exports: [] };
+const state = { running: false, stopping: false, targetRunning: true, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null, exports: [] };
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
@@ -105,11 +105,14 @@ function renderStatus(status) {
   }
   const t = status.target;
   $("target").textContent = `Target: ${t.name} (pid ${t.pid}${t.runtimeVersion ? ", .NET " + t.runtimeVersion : ""})${t.isSelf ? ", this process" : ""}`
-    + (status.targetRunning ? "" : " — has exited: restart the host with --pid of a running process");
+    + (status.targetRunning ? "" : " — has exited: pick a running process below");
   $("target").classList.toggle("gone", !status.targetRunning);
   // A sidecar picks its target among the .NET processes it can reach, while idle; the embedded host profiles itself.
+  // The list is fetched again when the target goes, so that it offers what runs now.
   const showPicker = !t.isSelf;
-  if (showPicker && $("picker").hidden) loadProcesses().catch(() => {});
+  const targetJustExited = state.targetRunning && !status.targetRunning;
+  if (showPicker && ($("picker").hidden || targetJustExited)) loadProcesses().catch(() => {});
+  state.targetRunning = status.targetRunning;
   state.targetPid = t.pid;
   $("picker").hidden = !showPicker;
   $("switch-target").disabled = state.running || state.stopping;
@@ -314,7 +317,7 @@ async function loadProcesses() {
   const processes = await api("GET", "api/processes");
   const select = $("process");
   select.replaceChildren(...processes.map((p) => el("option", { value: String(p.pid), text: `${p.pid} ${p.name}${p.runtimeVersion ? " (.NET " + p.runtimeVersion + ")" : ""}: ${p.commandLine}`.slice(0, 160) })));
-  select.value = String(state.targetPid);
+  if (processes.some((p) => p.pid === state.targetPid)) select.value = String(state.targetPid);
 }
 
 async function switchTarget() {
