@@ -1,7 +1,9 @@
 using Microsoft.Playwright;
+using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Plugins.Diffgraph;
 using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.Plugins.Transforms;
 using Pluggable.Testing;
 
 namespace Pluggable.Browser.Tests;
@@ -160,6 +162,32 @@ public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPlugi
         await page.ClickAsync("#switch-target");
         await page.WaitForFunctionAsync($"() => document.querySelector('#target').textContent.includes('pid {second.Pid}')");
         (await page.TextContentAsync("#target")).Should().NotContain("has exited");
+        _errors.Should().BeEmpty();
+    }
+
+    [SkippableFact]
+    public async Task A_transform_added_in_a_served_flamegraph_is_saved_as_the_default_for_later_renders()
+    {
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer(), new HideTransformFactory()]);
+        var stopped = await host.ProfileAsync("scripted", TimeSpan.Zero);
+        var flamegraphName = stopped["files"]!.Single(f => f["kind"]!.Value<string>() == "flamegraph")["name"]!.Value<string>();
+        var page = await browser.NewPageAsync(_errors);
+        await page.GotoAsync(new Uri(host.Address, $"profiles/{flamegraphName}").ToString());
+        await page.WaitForFunctionAsync("() => window.flamegraph !== undefined");
+        var work = (await page.EvaluateJsonAsync<FlamegraphPageTests.JsonFrame[]>("flamegraph.drawn()")).Single(f => f.Name == "Work");
+
+        await page.Mouse.ClickAsync(work.X + work.Width / 2, work.Y + 5, new MouseClickOptions { Button = MouseButton.Right });
+        await page.ClickAsync("#menu button:text('Hide this frame')");
+        await page.ClickAsync("#toggle-transforms");
+        await page.ClickAsync("#save-default");
+
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Saved')");
+        var transforms = (await host.GetJsonAsync("/api/options"))["transforms"]!;
+        transforms.Should().ContainSingle().Which.ToString(Newtonsoft.Json.Formatting.None).Should().Be("""{"type":"hide","what":"^Work$"}""");
+        const string hideSpec = "\"type\":\"hide\"";
+        (await host.Client.GetStringAsync($"/profiles/{flamegraphName}")).Should().NotContain(hideSpec);
+        var rendered = await host.PostOkAsync("/api/flamegraph", new { id = stopped["id"] });
+        (await host.Client.GetStringAsync($"/profiles/{rendered["name"]}")).Should().Contain(hideSpec, "the next render applies the saved default");
         _errors.Should().BeEmpty();
     }
 
