@@ -5,11 +5,17 @@ using Pluggable.Core.Profiles;
 namespace Pluggable.Plugins.HtmlFlamegraph;
 
 /// <summary>
-/// The profile(s) as the page reads them: every frame name once, and the call tree as parallel arrays in depth-first
-/// order (frame id, depth, and the self weight of each profile), so shared prefixes are written once and the page can
-/// rebuild every stack (a node with self weight ends one). One profile makes a flamegraph; two (before, after) a
-/// comparison.
+/// The profile(s) as the page reads them: every frame name once, and the call tree in depth-first order (frame id,
+/// depth, and the self weight of each profile), so shared prefixes are written once and the page can rebuild every
+/// stack (a node with self weight ends one). One profile makes a flamegraph; two (before, after) a comparison.
 /// </summary>
+/// <remarks>
+/// The tree's numbers are packed (<see cref="PackedTree"/>): a JavaScript array literal of millions of numbers takes
+/// Chromium longer to parse than everything else the page does at 200k stacks, a base64 string almost nothing. The
+/// tree is already in the order the page would build it in, so the page draws it as it is; it decodes stacks only when
+/// the user changes transforms or reverses. With transforms the page applies itself, the page also gets the tree
+/// after them (<c>view</c>), for the same reason.
+/// </remarks>
 public static class PageData
 {
     /// <summary>The transform types the page's own JavaScript (Page/transforms.js) applies; a list with any other type is applied here instead.</summary>
@@ -29,8 +35,8 @@ public static class PageData
     {
         // The page applies the transforms itself when it can, so the user can change them live; otherwise it gets their result.
         var pageApplies = transforms.All(t => t is JObject spec && spec["type"]?.Type == JTokenType.String && PageTransformTypes.Contains(spec.Value<string>("type")!));
+        var anyEnabled = transforms.Any(t => t is JObject spec && spec.Value<bool?>("enabled") != false);
         var profiles = pageApplies ? untransformed : transformed;
-        var tree = CallTree.Build(profiles);
         json.WriteStartObject();
 
         json.WritePropertyName("profiles");
@@ -41,38 +47,13 @@ public static class PageData
         }
         json.WriteEndArray();
 
-        json.WritePropertyName("frames");
-        json.WriteStartArray();
-        foreach (var frame in tree.Frames)
+        json.WritePropertyName("tree");
+        PackedTree.Write(json, CallTree.Build(profiles));
+        if (pageApplies && anyEnabled)
         {
-            json.WriteValue(frame.Name);
+            json.WritePropertyName("view");
+            PackedTree.Write(json, CallTree.Build(transformed));
         }
-        json.WriteEndArray();
-
-        json.WritePropertyName("kinds");
-        json.WriteStartArray();
-        foreach (var frame in tree.Frames)
-        {
-            json.WriteValue((int)frame.Kind);
-        }
-        json.WriteEndArray();
-
-        // Nodes 1..Count-1 are already in depth-first order.
-        var nodes = Enumerable.Range(1, tree.Count - 1);
-        json.WritePropertyName("nodes");
-        json.WriteStartObject();
-        json.WritePropertyName("f");
-        WriteInts(json, nodes.Select(n => (long)tree.FrameOf(n)));
-        json.WritePropertyName("d");
-        WriteInts(json, nodes.Select(n => (long)tree.DepthOf(n)));
-        json.WritePropertyName("s");
-        json.WriteStartArray();
-        for (var side = 0; side < tree.Sides; side++)
-        {
-            WriteInts(json, nodes.Select(n => tree.SelfOf(n, side)));
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
 
         json.WritePropertyName("transforms");
         transforms.WriteTo(json);
@@ -121,20 +102,5 @@ public static class PageData
             json.WritePropertyName(name);
             json.WriteValue(value);
         }
-    }
-
-    // Numbers written raw: the arrays hold millions of them, and JsonWriter's per-value bookkeeping shows at that size.
-    private static void WriteInts(JsonWriter json, IEnumerable<long> values)
-    {
-        var text = new System.Text.StringBuilder("[");
-        foreach (var value in values)
-        {
-            if (text.Length > 1)
-            {
-                text.Append(',');
-            }
-            text.Append(value);
-        }
-        json.WriteRawValue(text.Append(']').ToString());
     }
 }

@@ -32,7 +32,7 @@ public class FlamegraphPageTests(BrowserFixture browser) : IDisposable
         var path = _folder.File($"page-{Guid.NewGuid():N}.html");
         await using (var file = File.Create(path))
         {
-            await new FlamegraphRenderer().RenderAsync(new RenderRequest([profile], transforms ?? [], new JObject()), file, CancellationToken.None);
+            await new FlamegraphRenderer().RenderAsync(BuiltInTransforms.Request(profile, transforms ?? []), file, CancellationToken.None);
         }
         var page = await browser.NewPageAsync(_errors);
         await page.GotoAsync("file://" + path);
@@ -125,6 +125,20 @@ public class FlamegraphPageTests(BrowserFixture browser) : IDisposable
         (await page.EvaluateAsync<double>("() => flamegraph.total")).Should().Be(95);
         await page.ClickAsync("#toggle-transforms");
         (await page.TextContentAsync("#transform-list")).Should().Contain("remove");
+    }
+
+    [SkippableFact]
+    public async Task The_tree_drawn_as_embedded_is_the_one_the_page_builds_itself()
+    {
+        var page = await OpenAsync(Folded, JArray.Parse("""[{"type": "name-lambdas"}, {"type": "strip-generics"}]"""));
+        var embedded = await DrawnAsync(page);
+
+        await page.ClickAsync("#reverse");
+        await page.ClickAsync("#reverse");
+
+        (await DrawnAsync(page)).Should().Equal(embedded, "the host's transforms and order match the page's own");
+        embedded.Select(f => f.Name).Should().Contain("Shop.Program.Main.lambda").And.NotContain("Shop.Program+<>c.<Main>b__0_0");
+        _errors.Should().BeEmpty();
     }
 
     [SkippableFact]

@@ -31,7 +31,7 @@ public class DiffgraphApiTests : IAsyncLifetime
         var listed = ((JArray)await _host.GetJsonAsync("/api/profiles")).Single(f => f["kind"]!.Value<string>() == "diffgraph");
         listed["name"]!.Value<string>().Should().Be(file["name"]!.Value<string>());
         var data = EmbeddedPageData.Read(await _host.Client.GetStringAsync($"/profiles/{file["name"]}"));
-        data["nodes"]!["s"]!.Should().HaveCount(2, "the page holds both sides");
+        data["tree"]!["s"]!.Should().HaveCount(2, "the page holds both sides");
         data["profiles"]!.Select(p => p["total"]!.Value<long>()).Should().Equal(100, 100);
     }
 

@@ -11,7 +11,7 @@ public class FlamegraphRendererTests
     private static async Task<string> RenderAsync(StackProfile profile, JArray? transforms = null)
     {
         using var output = new MemoryStream();
-        await new FlamegraphRenderer().RenderAsync(new RenderRequest([profile], transforms ?? [], new JObject()), output, CancellationToken.None);
+        await new FlamegraphRenderer().RenderAsync(BuiltInTransforms.Request(profile, transforms ?? []), output, CancellationToken.None);
         return System.Text.Encoding.UTF8.GetString(output.ToArray());
     }
 
@@ -38,11 +38,42 @@ public class FlamegraphRendererTests
 
         var data = EmbeddedPageData.Read(await RenderAsync(profile));
 
-        DecodeStacks(data).Should().BeEquivalentTo(new Dictionary<string, long>
+        EmbeddedPageData.Stacks(data["tree"]!).Should().BeEquivalentTo(new Dictionary<string, long>
         {
             ["Main;Run;Hot"] = 70, ["Main;Run;Cold"] = 20, ["Main;Run"] = 10, ["Main;Other"] = 5, ["Kernel;do_syscall_64_[k]"] = 3,
         });
         data["profiles"]![0]!["total"]!.Value<long>().Should().Be(108);
+    }
+
+    [Fact]
+    public async Task Weights_beyond_32_bits_round_trip()
+    {
+        var profile = FoldedFormat.Read("Main;Allocate 5000000000\nMain 1\n").Profile;
+
+        var data = EmbeddedPageData.Read(await RenderAsync(profile));
+
+        EmbeddedPageData.Stacks(data["tree"]!).Should().BeEquivalentTo(new Dictionary<string, long> { ["Main;Allocate"] = 5_000_000_000, ["Main"] = 1 });
+    }
+
+    [Fact]
+    public async Task With_transforms_the_page_applies_it_gets_the_tree_before_them_and_the_view_after_them()
+    {
+        var sampled = FoldedFormat.Read("Main;Run;Hot 70\nMain;Other 5\n").Profile;
+
+        var data = EmbeddedPageData.Read(await RenderAsync(sampled, [new JObject { ["type"] = "hide", ["what"] = "^Run$" }]));
+
+        EmbeddedPageData.Stacks(data["tree"]!).Keys.Should().BeEquivalentTo(["Main;Run;Hot", "Main;Other"], "the user can change the transforms in the page");
+        EmbeddedPageData.Stacks(data["view"]!).Keys.Should().BeEquivalentTo(["Main;Hot", "Main;Other"], "the page draws this first without applying them itself");
+    }
+
+    [Fact]
+    public async Task Only_disabled_transforms_add_no_view()
+    {
+        var profile = FoldedFormat.Read("Main;Run 1\n").Profile;
+
+        var data = EmbeddedPageData.Read(await RenderAsync(profile, [new JObject { ["type"] = "hide", ["what"] = "Run", ["enabled"] = false }]));
+
+        data.ContainsKey("view").Should().BeFalse();
     }
 
     [Fact]
@@ -68,29 +99,7 @@ public class FlamegraphRendererTests
         var folded = FoldedFormat.Write(large);
 
         html.Length.Should().BeLessThan(folded.Length, "frame names are written once and shared prefixes once");
-        DecodeStacks(EmbeddedPageData.Read(html)).Should().HaveCount(large.Stacks.Count);
-    }
-
-    /// <summary>Rebuilds the stacks from the page's arrays as the page's own script does: a node with self weight ends a stack.</summary>
-    private static Dictionary<string, long> DecodeStacks(JObject data)
-    {
-        var frames = data["frames"]!.Values<string>().ToArray();
-        var kinds = data["kinds"]!.Values<int>().ToArray();
-        var f = data["nodes"]!["f"]!.Values<int>().ToArray();
-        var d = data["nodes"]!["d"]!.Values<int>().ToArray();
-        var self = data["nodes"]!["s"]![0]!.Values<long>().ToArray();
-        var stacks = new Dictionary<string, long>();
-        var path = new List<string>();
-        for (var i = 0; i < f.Length; i++)
-        {
-            path.RemoveRange(d[i], path.Count - d[i]);
-            path.Add(FoldedFormat.Encode(new Frame(frames[f[i]]!, (FrameKind)kinds[f[i]])));
-            if (self[i] > 0)
-            {
-                stacks[string.Join(";", path)] = self[i];
-            }
-        }
-        return stacks;
+        EmbeddedPageData.Stacks(EmbeddedPageData.Read(html)["tree"]!).Should().HaveCount(large.Stacks.Count);
     }
 
     [Fact]

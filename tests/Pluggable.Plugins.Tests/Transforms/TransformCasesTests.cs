@@ -20,17 +20,6 @@ public class TransformCasesTests
 
     public static TheoryData<string> CaseNames() => new(Cases.Select(c => c["name"]!.Value<string>()!));
 
-    internal static PluginRegistry Registry()
-    {
-        var factories = typeof(FilterTransformFactory).Assembly.GetExportedTypes()
-            .Where(t => typeof(ITransformFactory).IsAssignableFrom(t))
-            .Select(t => Activator.CreateInstance(t)!)
-            .ToArray();
-        var builder = new PluginRegistryBuilder();
-        builder.AddLoaded("transforms", "1.0", "/plugins/transforms", factories);
-        return builder.Build();
-    }
-
     internal static string Normalize(StackProfile profile) =>
         string.Join("\n", profile.Stacks.Select(s => $"{string.Join(";", profile.FrameNames(s))} {s.Weight}").Order(StringComparer.Ordinal));
 
@@ -42,7 +31,7 @@ public class TransformCasesTests
     {
         var testCase = Cases.Single(c => c["name"]!.Value<string>() == name);
 
-        var pipeline = TransformPipeline.Build((JArray)testCase["transforms"]!, Registry());
+        var pipeline = TransformPipeline.Build((JArray)testCase["transforms"]!, BuiltInTransforms.Registry());
         var result = pipeline.Apply(FoldedFormat.Read(testCase["input"]!.Value<string>()!).Profile);
 
         Normalize(result).Should().Be(Normalize(testCase["expected"]!.Value<string>()!));
@@ -80,7 +69,7 @@ public class TransformCasesTests
         node.WaitForExit();
 
         pageTypes.Should().BeEquivalentTo(Pluggable.Plugins.HtmlFlamegraph.PageData.PageTransformTypes);
-        Registry().Transforms.Select(t => t.Info.Type).Should().BeEquivalentTo(pageTypes);
+        BuiltInTransforms.Registry().Transforms.Select(t => t.Info.Type).Should().BeEquivalentTo(pageTypes);
     }
 
     private static string JsonConvertString(string text) => Newtonsoft.Json.JsonConvert.ToString(text);
@@ -93,7 +82,7 @@ public class TransformCasesTests
     [InlineData("""[{"type": "fold-async"}, {"type": "filer", "what": "x"}]""", "transforms[1]: unknown transform type 'filer'*")]
     public void A_bad_spec_is_refused_naming_its_position_and_what_is_wrong(string specs, string message)
     {
-        var act = () => TransformPipeline.Build(JArray.Parse(specs), Registry());
+        var act = () => TransformPipeline.Build(JArray.Parse(specs), BuiltInTransforms.Registry());
 
         act.Should().Throw<OptionsException>().WithMessage(message);
     }
