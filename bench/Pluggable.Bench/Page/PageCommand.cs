@@ -30,9 +30,11 @@ public sealed record PageResults(RunInfo Run, string Browser, IReadOnlyList<Page
 /// <param name="JsHeapBytes">The page's JavaScript heap after the first draw.</param>
 /// <param name="Nodes">The flamegraph's node count, as the page reports it.</param>
 /// <param name="Error">Why the page could not be measured, if it could not.</param>
+/// <param name="Transforms">The transforms the page was rendered with (and draws first), if any.</param>
 public sealed record PageResult(
     int Stacks, long Samples, long FoldedBytes, long FoldedGzipBytes, long HtmlBytes, long HtmlGzipBytes, double RenderMs,
-    double? DrawnMs, double? DrawnMinMs, double? DrawnMaxMs, long? PaintedPixels, long? JsHeapBytes, long? Nodes, string? Error);
+    double? DrawnMs, double? DrawnMinMs, double? DrawnMaxMs, long? PaintedPixels, long? JsHeapBytes, long? Nodes, string? Error,
+    string? Transforms = null);
 
 /// <summary>
 /// The flamegraph page: its size against the folded text it came from, and how long Debian's Chromium (headless, driven
@@ -77,7 +79,6 @@ internal sealed class PageCommand(ResultFiles results, int loads)
     public async Task<int> RunAsync(RunInfo run, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateDirectory(results.PathOf("pages")).FullName;
-        var renderer = ProcessingInputs.Flamegraph;
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -89,43 +90,57 @@ internal sealed class PageCommand(ResultFiles results, int loads)
         var pages = new List<PageResult>();
         foreach (var size in ProcessingInputs.Sizes)
         {
-            Console.WriteLine($"page: {size.Stacks} stacks, {loads} load(s)");
-            var profile = ProcessingInputs.Profile(size.Stacks);
-            var html = Path.Combine(folder, $"{size.Stacks}-stacks-flamegraph.html");
-            // The folded text is only measured: at 200k stacks it is hundreds of megabytes.
-            var (foldedBytes, foldedGzipBytes) = await SizesAsync((stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
-            var clock = Stopwatch.StartNew();
-            await using (var page = File.Create(html))
-            {
-                await renderer.RenderAsync(new RenderRequest([profile], new JArray(), new JObject()), page, cancellationToken);
-            }
-            var renderMs = clock.Elapsed.TotalMilliseconds;
-
-            var draws = new List<JsonElement>();
-            string? error = null;
-            for (var i = 0; i < loads && error is null; i++)
-            {
-                try
-                {
-                    draws.Add(await LoadAsync(browser, html));
-                }
-                catch (Exception e) when (e is PlaywrightException or TimeoutException)
-                {
-                    error = e.Message.Split('\n')[0];
-                }
-            }
-            var drawn = draws.Select(d => d.GetProperty("drawnAt").GetDouble()).ToArray();
-            var last = draws.Count > 0 ? draws[^1] : (JsonElement?)null;
-            pages.Add(new PageResult(
-                size.Stacks, size.Samples, foldedBytes, foldedGzipBytes, new FileInfo(html).Length, await GzipSizeAsync(html, cancellationToken), renderMs,
-                Statistics.Median(drawn), drawn.Length > 0 ? drawn.Min() : null, drawn.Length > 0 ? drawn.Max() : null,
-                last?.GetProperty("painted").GetInt64(),
-                last?.GetProperty("heap") is { ValueKind: JsonValueKind.Number } heap ? heap.GetInt64() : null,
-                last?.GetProperty("nodes") is { ValueKind: JsonValueKind.Number } nodes ? nodes.GetInt64() : null,
-                error));
+            pages.Add(await MeasureAsync(browser, folder, size, null, cancellationToken));
+        }
+        // With default transforms the page draws the tree the host transformed, and applies them itself only when the user changes them.
+        if (ProcessingInputs.Transforms is { Pipeline: not null } typical)
+        {
+            pages.Add(await MeasureAsync(browser, folder, ProcessingInputs.Sizes[^1], typical, cancellationToken));
         }
         results.Write(PageResults.FileName, new PageResults(run, $"Chromium {browser.Version} (headless, {Chromium})", pages));
         return pages.All(p => p.Error is null) ? 0 : 1;
+    }
+
+    private async Task<PageResult> MeasureAsync(IBrowser browser, string folder, ProfileSize size, ServedTransforms? transforms, CancellationToken cancellationToken)
+    {
+        var label = transforms is null ? "" : ", with transforms";
+        Console.WriteLine($"page: {size.Stacks} stacks{label}, {loads} load(s)");
+        var profile = ProcessingInputs.Profile(size.Stacks);
+        var html = Path.Combine(folder, $"{size.Stacks}-stacks{(transforms is null ? "" : "-transformed")}-flamegraph.html");
+        // The folded text is only measured: at 200k stacks it is hundreds of megabytes.
+        var (foldedBytes, foldedGzipBytes) = await SizesAsync((stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
+        var clock = Stopwatch.StartNew();
+        var request = transforms is { Pipeline: { } pipeline }
+            ? new RenderRequest([pipeline.Apply(profile)], transforms.Specs, new JObject()) { Untransformed = [profile] }
+            : new RenderRequest([profile], new JArray(), new JObject());
+        await using (var page = File.Create(html))
+        {
+            await ProcessingInputs.Flamegraph.RenderAsync(request, page, cancellationToken);
+        }
+        var renderMs = clock.Elapsed.TotalMilliseconds;
+
+        var draws = new List<JsonElement>();
+        string? error = null;
+        for (var i = 0; i < loads && error is null; i++)
+        {
+            try
+            {
+                draws.Add(await LoadAsync(browser, html));
+            }
+            catch (Exception e) when (e is PlaywrightException or TimeoutException)
+            {
+                error = e.Message.Split('\n')[0];
+            }
+        }
+        var drawn = draws.Select(d => d.GetProperty("drawnAt").GetDouble()).ToArray();
+        var last = draws.Count > 0 ? draws[^1] : (JsonElement?)null;
+        return new PageResult(
+            size.Stacks, size.Samples, foldedBytes, foldedGzipBytes, new FileInfo(html).Length, await GzipSizeAsync(html, cancellationToken), renderMs,
+            Statistics.Median(drawn), drawn.Length > 0 ? drawn.Min() : null, drawn.Length > 0 ? drawn.Max() : null,
+            last?.GetProperty("painted").GetInt64(),
+            last?.GetProperty("heap") is { ValueKind: JsonValueKind.Number } heap ? heap.GetInt64() : null,
+            last?.GetProperty("nodes") is { ValueKind: JsonValueKind.Number } nodes ? nodes.GetInt64() : null,
+            error, transforms?.Names);
     }
 
     /// <summary>Opens the page in a fresh context (no cache) and waits for its first draw.</summary>

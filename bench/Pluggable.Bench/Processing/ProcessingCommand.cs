@@ -46,10 +46,10 @@ internal sealed class ProcessingCommand(ResultFiles results, bool quick, int ite
     {
         var skipped = new List<SkippedOperation>();
         var skippedMethods = new HashSet<string>();
-        var (pipeline, transformSpecs, noTransforms) = ProcessingInputs.Transforms;
-        if (pipeline is null)
+        var transforms = ProcessingInputs.Transforms;
+        if (transforms.Pipeline is null)
         {
-            skipped.Add(new SkippedOperation("apply typical transforms", noTransforms!));
+            skipped.Add(new SkippedOperation("apply typical transforms", transforms.Missing!));
             skippedMethods.Add(nameof(ProfileBenchmarks.ApplyTransforms));
         }
         if (ProcessingInputs.Diffgraph is (null, { } noDiffgraph))
@@ -74,7 +74,7 @@ internal sealed class ProcessingCommand(ResultFiles results, bool quick, int ite
         {
             stopError = e.Message;
         }
-        results.Write(ProcessingResults.FileName, new ProcessingResults(run, shapes, operations, skipped, transformSpecs, stopToPage, stopError));
+        results.Write(ProcessingResults.FileName, new ProcessingResults(run, shapes, operations, skipped, transforms.Pipeline is null ? null : transforms.Names, stopToPage, stopError));
         return operations.Count > 0 && stopError is null ? 0 : 1;
     }
 

@@ -49,23 +49,23 @@ public static class ProcessingInputs
     public static (IRenderer? Renderer, string? Missing) Diffgraph =>
         Plugins.FindRenderer("diffgraph") is { Info.Inputs: 2 } diffgraph ? (diffgraph.Renderer, null) : (null, "no diffgraph renderer is loaded (plugins/diffgraph has not landed)");
 
-    /// <summary>The typical transforms that the loaded plugins serve, built; or null with the reason.</summary>
-    public static (TransformPipeline? Pipeline, string? Specs, string? Missing) Transforms
+    /// <summary>The typical transforms that the loaded plugins serve, built; or no pipeline, with the reason.</summary>
+    public static ServedTransforms Transforms
     {
         get
         {
             var served = new JArray(TypicalTransforms.Where(spec => Plugins.FindTransform((string)spec["type"]!) is not null).Select(spec => spec.DeepClone()));
             if (served.Count == 0)
             {
-                return (null, null, "no transform plugin is loaded");
+                return new ServedTransforms(null, served, "no transform plugin is loaded");
             }
             try
             {
-                return (TransformPipeline.Build(served, Plugins), string.Join(", ", served.Select(s => (string)s["type"]!)), null);
+                return new ServedTransforms(TransformPipeline.Build(served, Plugins), served, null);
             }
             catch (OptionsException e)
             {
-                return (null, null, $"the typical transforms do not build: {e.Message}");
+                return new ServedTransforms(null, served, $"the typical transforms do not build: {e.Message}");
             }
         }
     }
@@ -73,4 +73,12 @@ public static class ProcessingInputs
     public static ProfileSize SizeOf(int stacks) => Sizes.Single(s => s.Stacks == stacks);
 
     public static StackProfile Profile(int stacks) => Profiles.GetOrAdd(stacks, s => SyntheticProfiles.Generate(s, SizeOf(s).Samples));
+}
+
+/// <param name="Pipeline">The transforms built, or null when they cannot be (see <paramref name="Missing"/>).</param>
+/// <param name="Specs">The specs of the typical transforms that the loaded plugins serve.</param>
+/// <param name="Missing">Why there is no pipeline.</param>
+public sealed record ServedTransforms(TransformPipeline? Pipeline, JArray Specs, string? Missing)
+{
+    public string Names => string.Join(", ", Specs.Select(s => (string)s["type"]!));
 }

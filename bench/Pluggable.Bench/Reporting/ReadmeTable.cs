@@ -155,7 +155,7 @@ internal static class ReadmeTable
         foreach (var p in page.Pages)
         {
             var draw = p.Error is not null ? $"failed: {Cell(p.Error)}" : $"{Millis(p.DrawnMs)} ({Millis(p.DrawnMinMs)} to {Millis(p.DrawnMaxMs)})";
-            text.Append(CultureInfo.InvariantCulture, $"| {SizeLabel($"{p.Stacks} stacks")}, {Count(p.Samples)} samples | {Bytes(p.FoldedBytes)} ({Bytes(p.FoldedGzipBytes)}) | {Bytes(p.HtmlBytes)} ({Bytes(p.HtmlGzipBytes)}) | {(double)p.HtmlBytes / p.FoldedBytes:0.00} | {Millis(p.RenderMs)} | {draw} | {(p.JsHeapBytes is { } heap ? Bytes(heap) : "")} |\n");
+            text.Append(CultureInfo.InvariantCulture, $"| {SizeLabel($"{p.Stacks} stacks")}, {Count(p.Samples)} samples{(p.Transforms is null ? "" : ", typical transforms")} | {Bytes(p.FoldedBytes)} ({Bytes(p.FoldedGzipBytes)}) | {Bytes(p.HtmlBytes)} ({Bytes(p.HtmlGzipBytes)}) | {(double)p.HtmlBytes / p.FoldedBytes:0.00} | {Millis(p.RenderMs)} | {draw} | {(p.JsHeapBytes is { } heap ? Bytes(heap) : "")} |\n");
         }
         text.Append('\n');
     }
