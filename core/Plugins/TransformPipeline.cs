@@ -25,9 +25,9 @@ public sealed class TransformPipeline
             {
                 throw new OptionsException($"{location}: expected an object such as {{\"type\": \"replace\", ...}}");
             }
-            if (spec["enabled"] is { Type: JTokenType.Boolean } enabled && !enabled.Value<bool>())
+            if (!IsEnabled(spec))
             {
-                continue; // Kept in the list, switched off: the page's toggle.
+                continue;
             }
             var type = spec["type"]?.Type == JTokenType.String ? spec["type"]!.Value<string>()! : null;
             if (type is null)
@@ -51,6 +51,9 @@ public sealed class TransformPipeline
         }
         return new TransformPipeline(steps);
     }
+
+    /// <summary>False for a spec with <c>"enabled": false</c>: kept in the list, switched off (the page's toggle).</summary>
+    public static bool IsEnabled(JObject spec) => spec["enabled"] is not { Type: JTokenType.Boolean } enabled || enabled.Value<bool>();
 
     public StackProfile Apply(StackProfile profile)
     {

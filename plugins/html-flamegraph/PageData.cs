@@ -1,5 +1,6 @@
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Pluggable.Core.Plugins;
 using Pluggable.Core.Profiles;
 
 namespace Pluggable.Plugins.HtmlFlamegraph;
@@ -35,7 +36,6 @@ public static class PageData
     {
         // The page applies the transforms itself when it can, so the user can change them live; otherwise it gets their result.
         var pageApplies = transforms.All(t => t is JObject spec && spec["type"]?.Type == JTokenType.String && PageTransformTypes.Contains(spec.Value<string>("type")!));
-        var anyEnabled = transforms.Any(t => t is JObject spec && spec.Value<bool?>("enabled") != false);
         var profiles = pageApplies ? untransformed : transformed;
         json.WriteStartObject();
 
@@ -49,7 +49,7 @@ public static class PageData
 
         json.WritePropertyName("tree");
         PackedTree.Write(json, CallTree.Build(profiles));
-        if (pageApplies && anyEnabled)
+        if (pageApplies && transforms.Cast<JObject>().Any(TransformPipeline.IsEnabled))
         {
             json.WritePropertyName("view");
             PackedTree.Write(json, CallTree.Build(transformed));

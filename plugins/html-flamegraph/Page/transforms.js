@@ -51,8 +51,8 @@ const PluggableTransforms = (() => {
     },
     hide: (s) => { const what = regex(s, "what"); return { rename: (name) => (what.test(name) ? null : name) }; },
     "collapse-recursion": (s) => {
-      const what = regex(s, "what", true);
-      return { rewrite: (frames, nameOf) => frames.filter((f, i) => !(i > 0 && f === frames[i - 1] && (!what || what.test(nameOf(f))))) };
+      const what = regex(s, "what", true), matched = [];
+      return { rewrite: (frames, nameOf) => frames.filter((f, i) => !(i > 0 && f === frames[i - 1] && (!what || (matched[f] ??= what.test(nameOf(f)))))) };
     },
     truncate: (s) => { const depth = positive(s, "depth"); return { rewrite: (frames) => frames.slice(0, depth) }; },
     last: (s) => { const count = positive(s, "frames"); return { rewrite: (frames) => frames.slice(Math.max(0, frames.length - count)) }; },
@@ -80,6 +80,7 @@ const PluggableTransforms = (() => {
     }),
   };
 
+  /** Each type's fields, for checking specs and for the page's editor. */
   const FIELDS = {
     filter: ["what"], remove: ["what"], replace: ["what", "replacement"], hide: ["what"], "collapse-recursion": ["what"],
     truncate: ["depth"], last: ["frames"], "fold-async": [], "name-lambdas": [], "strip-generics": [], "group-threads": [],
@@ -94,9 +95,6 @@ const PluggableTransforms = (() => {
     }
     return make(spec);
   }
-
-  /** True when the page can apply every transform of the list itself. */
-  function supports(specs) { return specs.every((s) => Object.prototype.hasOwnProperty.call(TYPES, s.type)); }
 
   function step(profile, transform) {
     const names = [], kinds = [], ids = new Map();
@@ -157,6 +155,6 @@ const PluggableTransforms = (() => {
     return result;
   }
 
-  return { apply, compile, supports, types: Object.keys(TYPES) };
+  return { apply, types: Object.keys(TYPES), fields: FIELDS };
 })();
 if (typeof module !== "undefined") module.exports = PluggableTransforms;
