@@ -80,7 +80,7 @@ public sealed class CollapseRecursionTransformFactory : ITransformFactory
         {
             for (var i = 0; i < stack.Length; i++)
             {
-                if (i > 0 && stack[i] == stack[i - 1] && (what is null || what.IsMatch(context.Name(stack[i]))))
+                if (i > 0 && stack[i] == stack[i - 1] && (what is null || context.Matches(what, stack[i])))
                 {
                     continue;
                 }
@@ -123,17 +123,7 @@ internal sealed class StackMatch(Regex what, bool keep) : StackRewrite
 {
     protected override bool Rewrite(Context context, int[] stack, List<int> output)
     {
-        var matches = false;
-        foreach (var frame in stack)
-        {
-            if (!context.PerFrame.TryGetValue(frame, out var match))
-            {
-                match = what.IsMatch(context.Name(frame)) ? 1 : 0;
-                context.PerFrame[frame] = match;
-            }
-            matches |= match == 1;
-        }
-        if (matches != keep)
+        if (stack.Any(frame => context.Matches(what, frame)) != keep)
         {
             return false;
         }
@@ -143,11 +133,6 @@ internal sealed class StackMatch(Regex what, bool keep) : StackRewrite
         }
         return true;
     }
-}
-
-internal sealed class RenameFrames(Func<string, string?> rename) : FrameRewrite
-{
-    protected override string? Rename(string name) => rename(name);
 }
 
 internal sealed class Slice(Func<int[], (int Start, int Length)> range) : StackRewrite

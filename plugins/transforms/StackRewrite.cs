@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
 
@@ -30,14 +31,16 @@ internal abstract class StackRewrite : ITransform
 
     protected sealed class Context(StackProfile profile, StackProfileBuilder builder)
     {
+        private const int Undecided = int.MinValue;
+
         private readonly int[] _copies = Enumerable.Repeat(-1, profile.Frames.Count).ToArray();
+
+        // What the transform decided for each input frame id (its meaning is the transform's), or Undecided.
+        private readonly int[] _decided = Enumerable.Repeat(Undecided, profile.Frames.Count).ToArray();
 
         public StackProfile Profile { get; } = profile;
 
         public StackProfileBuilder Builder { get; } = builder;
-
-        /// <summary>A memo per input frame id, for the transform being applied (its meaning is the transform's).</summary>
-        public Dictionary<int, int> PerFrame { get; } = [];
 
         public string Name(int frame) => Profile.Frames[frame].Name;
 
@@ -51,33 +54,42 @@ internal abstract class StackRewrite : ITransform
             return _copies[frame];
         }
 
-        /// <summary>The id of a renamed frame (keeping its kind) in the new profile.</summary>
-        public int Renamed(int frame, string name) => Builder.Intern(name, Profile.Frames[frame].Kind);
+        /// <summary>Whether the frame's name matches; the regex runs once per distinct frame.</summary>
+        public bool Matches(Regex what, int frame)
+        {
+            if (_decided[frame] == Undecided)
+            {
+                _decided[frame] = what.IsMatch(Name(frame)) ? 1 : 0;
+            }
+            return _decided[frame] == 1;
+        }
+
+        /// <summary>The frame's id in the new profile after renaming, or -1 when hidden; the rename runs once per distinct frame.</summary>
+        public int Renamed(int frame, Func<string, string?> rename)
+        {
+            if (_decided[frame] == Undecided)
+            {
+                var name = Name(frame);
+                var renamed = rename(name);
+                _decided[frame] = renamed is null ? -1 : renamed == name ? Copy(frame) : Builder.Intern(renamed, Profile.Frames[frame].Kind);
+            }
+            return _decided[frame];
+        }
     }
 }
 
 /// <summary>A transform that renames frames, or hides them (a null name), each distinct frame decided once.</summary>
-internal abstract class FrameRewrite : StackRewrite
+internal sealed class RenameFrames(Func<string, string?> rename) : StackRewrite
 {
-    protected sealed override bool Rewrite(Context context, int[] stack, List<int> output)
+    protected override bool Rewrite(Context context, int[] stack, List<int> output)
     {
         foreach (var frame in stack)
         {
-            if (!context.PerFrame.TryGetValue(frame, out var id))
-            {
-                var name = context.Name(frame);
-                var renamed = Rename(name);
-                id = renamed is null ? -1 : renamed == name ? context.Copy(frame) : context.Renamed(frame, renamed);
-                context.PerFrame[frame] = id;
-            }
-            if (id >= 0)
+            if (context.Renamed(frame, rename) is var id and >= 0)
             {
                 output.Add(id);
             }
         }
         return output.Count > 0;
     }
-
-    /// <summary>The frame's new name, the same name to keep it, or null to hide it.</summary>
-    protected abstract string? Rename(string name);
 }
