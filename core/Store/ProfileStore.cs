@@ -78,8 +78,7 @@ public sealed partial class ProfileStore
             }
             foreach (var file in files.Where(f => f.Id == id))
             {
-                File.Delete(Path.Combine(Folder, file.Name));
-                _headers.TryRemove(file.Name, out _);
+                Remove(file);
                 total -= file.Bytes;
                 removed.Add(file);
             }
@@ -101,7 +100,7 @@ public sealed partial class ProfileStore
     {
         var id = NextId();
         var name = await WriteAtomicallyAsync(ts => $"{id}-{profile.Metadata.Event}-{ts}.txt", (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
-        return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
     }
 
     /// <summary>Stores a rendered file for one profile (<paramref name="ids"/> of one) or a comparison (two: before, after).</summary>
@@ -120,35 +119,39 @@ public sealed partial class ProfileStore
             throw new ArgumentException($"'{kind}' and '{extension}' do not fit the store's naming scheme");
         }
         var name = await WriteAtomicallyAsync(ts => $"{subject}-{kind}-{ts}.{extension}", write, cancellationToken);
-        return Describe(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
     }
 
     /// <summary>Every stored file, newest first.</summary>
     public IReadOnlyList<StoredFile> List()
     {
-        var files = new List<StoredFile>();
-        foreach (var path in Directory.EnumerateFiles(Folder))
+        var names = Directory.EnumerateFiles(Folder).Select(path => Path.GetFileName(path)).ToArray();
+        // A rendered file's samples come from its profile's raw file: found here once, not by a folder scan per file.
+        var rawFiles = new Dictionary<int, string>();
+        foreach (var name in names)
         {
-            if (Describe(Path.GetFileName(path)) is { } file)
+            if (RawIdOf(name) is { } id)
             {
-                files.Add(file);
+                rawFiles.TryAdd(id, name);
             }
         }
-        return files.OrderByDescending(f => f.Created).ThenByDescending(f => f.Id).ThenBy(f => f.Name, StringComparer.Ordinal).ToArray();
+        return names.Select(name => Describe(name, rawFiles.GetValueOrDefault)).OfType<StoredFile>()
+            .OrderByDescending(f => f.Created).ThenByDescending(f => f.Id).ThenBy(f => f.Name, StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>The stored file of this name, or null when the store does not list it (wrong scheme, a link, a path, absent).</summary>
-    public StoredFile? Find(string name) => IsPlainName(name) ? Describe(name) : null;
+    public StoredFile? Find(string name) => IsPlainName(name) ? Describe(name, RawFileOf) : null;
 
-    /// <summary>Opens a listed file for reading; null when the store does not list <paramref name="name"/>.</summary>
-    public Stream? OpenRead(string name) =>
-        Find(name) is null ? null : new FileStream(Path.Combine(Folder, name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, useAsync: true);
+    /// <summary>Opens a listed file for reading, with its listing; null when the store does not list <paramref name="name"/>.</summary>
+    public (StoredFile File, Stream Content)? OpenRead(string name) =>
+        Find(name) is { } file
+            ? (file, new FileStream(Path.Combine(Folder, name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, useAsync: true))
+            : null;
 
     /// <summary>Reads the raw profile of an id; null when no raw file of that id is stored.</summary>
     public async Task<FoldedReadResult?> ReadProfileAsync(int id, CancellationToken cancellationToken = default)
     {
-        var raw = List().FirstOrDefault(f => f.Id == id && f.Other is null && f.Kind == KnownFileKinds.Raw);
-        if (raw is null)
+        if (RawFileOf(id) is not { } name || Find(name) is not { } raw)
         {
             return null;
         }
@@ -167,11 +170,16 @@ public sealed partial class ProfileStore
         var deleted = 0;
         foreach (var file in List().Where(predicate))
         {
-            File.Delete(Path.Combine(Folder, file.Name));
-            _headers.TryRemove(file.Name, out _);
+            Remove(file);
             deleted++;
         }
         return deleted;
+    }
+
+    private void Remove(StoredFile file)
+    {
+        File.Delete(Path.Combine(Folder, file.Name));
+        _headers.TryRemove(file.Name, out _);
     }
 
     /// <summary>
@@ -211,7 +219,8 @@ public sealed partial class ProfileStore
         }
     }
 
-    private StoredFile? Describe(string name)
+    /// <summary>Describes a file the store lists; <paramref name="rawFileOf"/> names the raw file of an id, for a rendered file's samples.</summary>
+    private StoredFile? Describe(string name, Func<int, string?> rawFileOf)
     {
         var match = FileNamePattern().Match(name);
         if (!match.Success)
@@ -231,7 +240,9 @@ public sealed partial class ProfileStore
         var id = int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture);
         int? other = match.Groups["other"].Success ? int.Parse(match.Groups["other"].Value, CultureInfo.InvariantCulture) : null;
         var created = DateTimeOffset.ParseExact(match.Groups["ts"].Value, TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        var header = kind == KnownFileKinds.Raw ? HeaderOf(info) : RawHeaderOf(other ?? id);
+        var header = kind == KnownFileKinds.Raw ? HeaderOf(info)
+            : rawFileOf(other ?? id) is { } raw ? HeaderOf(new FileInfo(Path.Combine(Folder, raw)))
+            : RawHeader.None;
         var eventType = match.Groups["event"].Success ? match.Groups["event"].Value : header.Event;
         return new StoredFile(id, other, eventType, kind, name, header.Samples, info.Length, created) { LowConfidence = header.LowConfidence };
     }
@@ -242,17 +253,17 @@ public sealed partial class ProfileStore
         public static readonly RawHeader None = new(0, "", null);
     }
 
-    private RawHeader RawHeaderOf(int id)
+    /// <summary>The name of the raw file of this id, if one is in the folder.</summary>
+    private string? RawFileOf(int id) =>
+        Directory.EnumerateFiles(Folder, $"{id}-*.txt").Select(path => Path.GetFileName(path)).FirstOrDefault(name => RawIdOf(name) == id);
+
+    /// <summary>The id, when <paramref name="name"/> follows the naming scheme of a raw file.</summary>
+    private static int? RawIdOf(string name)
     {
-        foreach (var path in Directory.EnumerateFiles(Folder, $"{id}-*.txt"))
-        {
-            var match = FileNamePattern().Match(Path.GetFileName(path));
-            if (match.Success && !match.Groups["kind"].Success && !match.Groups["other"].Success)
-            {
-                return HeaderOf(new FileInfo(path));
-            }
-        }
-        return RawHeader.None;
+        var match = FileNamePattern().Match(name);
+        return match.Success && !match.Groups["kind"].Success && !match.Groups["other"].Success && match.Groups["ext"].Value == "txt"
+            ? int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture)
+            : null;
     }
 
     private RawHeader HeaderOf(FileInfo file)

@@ -130,9 +130,7 @@ public static class ProfilerEndpoints
 
     private static IResult ServeStoredFile(ProfilerEngine engine, string name)
     {
-        var file = engine.Store.Find(name);
-        var stream = file is null ? null : engine.Store.OpenRead(file.Name);
-        if (file is null || stream is null)
+        if (engine.Store.OpenRead(name) is not (var file, var stream))
         {
             return Error(StatusCodes.Status404NotFound, "no such stored file");
         }
