@@ -29,7 +29,7 @@ public static class OptionsValidator
         foreach (var (name, section) in options.Renderers)
         {
             var renderer = registry.FindRenderer(name)
-                ?? throw new OptionsException($"renderers.{name}: unknown renderer '{name}'; known: {string.Join(", ", registry.Renderers.Select(r => r.Info.Name))}");
+                ?? throw new OptionsException($"renderers.{name}: unknown renderer '{name}'; known: {registry.RendererNames}");
             if (renderer.Info.OptionsType is { } optionsType)
             {
                 OptionsBinder.Bind(optionsType, (Newtonsoft.Json.Linq.JObject?)section, $"renderers.{name}");

@@ -59,7 +59,15 @@ public sealed class PluginRegistry
     public RegisteredTransform? FindTransform(string type) => Transforms.FirstOrDefault(t => t.Info.Type == type);
 
     /// <summary>"cpu, alloc, lock", for messages that list what is known.</summary>
-    public string EventTypeNames => EventTypes.Count == 0 ? "(none loaded)" : string.Join(", ", EventTypes.Select(e => e.Info.Name));
+    public string EventTypeNames => Known(EventTypes.Select(e => e.Info.Name));
+
+    /// <summary>"flamegraph, diffgraph, ...", for messages that list what is known.</summary>
+    public string RendererNames => Known(Renderers.Select(r => r.Info.Name));
+
+    /// <summary>"filter, remove, ...", for messages that list what is known.</summary>
+    public string TransformTypes => Known(Transforms.Select(t => t.Info.Type));
+
+    private static string Known(IEnumerable<string> names) => string.Join(", ", names) is { Length: > 0 } list ? list : "(none loaded)";
 }
 
 /// <summary>Collects plugins as the host loads them, refusing what would make the registry ambiguous.</summary>

@@ -35,7 +35,7 @@ public sealed class TransformPipeline
                 throw new OptionsException($"{location}: has no \"type\"");
             }
             var registered = registry.FindTransform(type)
-                ?? throw new OptionsException($"{location}: unknown transform type '{type}'; known: {(registry.Transforms.Count == 0 ? "(none loaded)" : string.Join(", ", registry.Transforms.Select(t => t.Info.Type)))}");
+                ?? throw new OptionsException($"{location}: unknown transform type '{type}'; known: {registry.TransformTypes}");
             try
             {
                 steps.Add((type, registered.Factory.Create(spec)));

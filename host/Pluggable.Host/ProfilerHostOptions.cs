@@ -44,9 +44,12 @@ public sealed class ProfilerHostOptions
     public static string DefaultPluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
     /// <summary>True when <see cref="Host"/> names the loopback interface (<c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c>).</summary>
-    public bool IsLoopback =>
-        Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || (IPAddress.TryParse(Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+    public bool IsLoopback => IsLoopbackHost(Host);
+
+    /// <summary>True when a host name or address (IPv6 with or without brackets) is the loopback interface.</summary>
+    public static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>True when <see cref="Host"/> listens on every interface.</summary>
     public bool IsCatchAll =>

@@ -28,11 +28,6 @@ public sealed class ProfilerAccess
         }
     }
 
-    /// <summary>Everyone who reaches the port is let in.</summary>
-    public static ProfilerAccess Open { get; } = new(null);
-
-    public bool RequiresToken => _tokenHash is not null;
-
     /// <summary>The code of the one-time login URL (<c>login?code=...</c>), until it is used; null when no token is required.</summary>
     public string? LoginCode
     {

@@ -119,9 +119,6 @@ public static class ProfilerUi
         return ProfilerServer.StartAsync(hostOptions, cancellationToken: cancellationToken);
     }
 
-    private static bool IsLoopback(string address)
-    {
-        var host = new Uri(address.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal)).Host.Trim('[', ']');
-        return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-    }
+    private static bool IsLoopback(string address) =>
+        ProfilerHostOptions.IsLoopbackHost(new Uri(address.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal)).Host);
 }

@@ -338,7 +338,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     private async Task<StoredFile> RenderProfilesAsync(IReadOnlyList<int> ids, IReadOnlyList<StackProfile> profiles, string rendererName, ProfilingOptions options, CancellationToken cancellationToken)
     {
         var renderer = Registry.FindRenderer(rendererName)
-            ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown renderer '{rendererName}'; known: {string.Join(", ", Registry.Renderers.Select(r => r.Info.Name))}");
+            ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown renderer '{rendererName}'; known: {Registry.RendererNames}");
         if (renderer.Info.Inputs != profiles.Count)
         {
             throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"renderer '{rendererName}' takes {renderer.Info.Inputs} profile(s), not {profiles.Count}");

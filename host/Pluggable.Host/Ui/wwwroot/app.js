@@ -158,8 +158,7 @@ async function toggle() {
       if (page) page.location.href = `profiles/${encodeURIComponent(rendered.name)}`;
       if (result.warnings.length) showMessage(result.warnings.join(" "));
       else if (result.partial) showMessage(`Profile ${result.id} is partial: the session ended early.`, "info");
-      await refreshStatus();
-      await refreshProfiles();
+      await refreshStatus(); // it lists the new files: the page was busy and the host is idle now
     }
   } catch (error) {
     showMessage(error.message);
