@@ -51,7 +51,12 @@ public sealed record ProfileMetadata
     /// <summary>The property a sampler sets when it stopped counting at the <c>maxSamples</c> option.</summary>
     public const string LimitProperty = "limit";
 
-    /// <summary>What <see cref="LimitProperty"/> says: the limit, and that later samples were dropped.</summary>
-    public static string SampleLimitNote(long maxSamples) =>
-        $"stopped counting at maxSamples ({maxSamples:N0}); later samples were dropped. Profile a shorter time or raise maxSamples";
+    /// <summary>This metadata with <see cref="LimitProperty"/> saying that samples past <paramref name="maxSamples"/> were dropped.</summary>
+    public ProfileMetadata WithSampleLimit(long maxSamples) => this with
+    {
+        Properties = new Dictionary<string, string>(Properties)
+        {
+            [LimitProperty] = $"stopped counting at maxSamples ({maxSamples:N0}); later samples were dropped. Profile a shorter time or raise maxSamples",
+        },
+    };
 }

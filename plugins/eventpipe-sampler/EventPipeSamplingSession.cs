@@ -111,10 +111,6 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
             Partial = targetGone,
             Properties = new Dictionary<string, string>(_collection.Properties) { ["sampler"] = "eventpipe" },
         };
-        if (_aggregator.LimitReached)
-        {
-            metadata = metadata with { Properties = new Dictionary<string, string>(metadata.Properties) { [ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples) } };
-        }
         var profile = _aggregator.Build(_source.TraceLog, metadata, _request.Options.Threads ? _threadNames.FrameName : null, _collection.LeafPlumbing ?? []);
         _request.Logger.LogInformation(
             "Stopped {Event} on pid {Pid}: {Events} events, {Stacks} stacks; end rundown and drain took {Drain} ms, naming frames {Resolve} ms",

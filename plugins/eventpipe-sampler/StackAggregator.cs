@@ -44,12 +44,12 @@ internal sealed class StackAggregator(long maxSamples = long.MaxValue)
 
     /// <summary>Builds the profile, naming every frame from <paramref name="log"/>.</summary>
     /// <param name="log">The session's TraceLog, after the session's stream has ended.</param>
-    /// <param name="metadata">The profile's metadata; its sample count is set here.</param>
+    /// <param name="metadata">The profile's metadata; its sample count is set here, and the limit noted when it was reached.</param>
     /// <param name="threadName">When not null, each stack gets a root frame naming its thread.</param>
     /// <param name="leafPlumbing">Name prefixes of frames to leave out at the leaf end (the machinery that raised the event).</param>
     public StackProfile Build(TraceLog log, ProfileMetadata metadata, Func<int, string>? threadName, IReadOnlyList<string> leafPlumbing)
     {
-        var builder = new StackProfileBuilder(metadata with { Samples = Events });
+        var builder = new StackProfileBuilder((LimitReached ? metadata.WithSampleLimit(maxSamples) : metadata) with { Samples = Events });
         var frames = new Dictionary<CodeAddressIndex, (string Name, int Id)>();
         var stack = new List<int>(64);
         foreach (var ((stackIndex, leaf, thread), weight) in _weights)

@@ -97,10 +97,6 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample" };
-        if (_aggregator.LimitReached)
-        {
-            properties[ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples);
-        }
         if (agentDiedEarly)
         {
             properties["sampler-exit"] = $"the sampler process exited early (code {_agent.ExitCode}): {AgentErrors()}".Trim();

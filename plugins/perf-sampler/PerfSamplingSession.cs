@@ -110,10 +110,6 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             properties["kernel-symbols"] = "hidden by kernel.kptr_restrict; sysctl -w kernel.kptr_restrict=0 to name kernel frames";
         }
-        if (_aggregator.LimitReached)
-        {
-            properties[ProfileMetadata.LimitProperty] = ProfileMetadata.SampleLimitNote(_request.Options.MaxSamples);
-        }
         if (lost > 0)
         {
             properties["lost"] = $"{lost} samples dropped by the kernel (ring buffer full)";

@@ -51,10 +51,10 @@ public sealed class AddressStackAggregator
         Samples++;
     }
 
-    /// <summary>Names every stack's frames and builds the profile, root first.</summary>
+    /// <summary>Names every stack's frames and builds the profile, root first; the metadata gets the sample count, and says when the limit was reached.</summary>
     public StackProfile Build(NativeStackSymbolizer symbolizer, ProfileMetadata metadata, Func<int, string>? threadName)
     {
-        var builder = new StackProfileBuilder(metadata with { Samples = Samples });
+        var builder = new StackProfileBuilder((LimitReached ? metadata.WithSampleLimit(_maxSamples) : metadata) with { Samples = Samples });
         var ids = new Dictionary<ulong, int>();
         int FrameId(ulong address)
         {
