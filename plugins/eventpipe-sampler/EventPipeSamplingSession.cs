@@ -123,10 +123,9 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
         if (!_processing.IsCompleted)
         {
             _source.StopProcessing();
-            _session.Dispose();
-            await Task.WhenAny(_processing, Task.Delay(DrainTimeout));
         }
-        _session.Dispose();
+        _session.Dispose(); // ends the stream the processing reads
+        await Task.WhenAny(_processing, Task.Delay(DrainTimeout));
         _source.Dispose();
     }
 

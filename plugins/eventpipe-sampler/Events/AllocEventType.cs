@@ -55,7 +55,7 @@ internal sealed class AllocEventType : EventPipeEventType
         {
             throw new Core.Options.OptionsException($"events.alloc: source 'sampled' needs .NET {FirstRuntimeWithAllocationSampled}+; the target runs .NET {request.Target.RuntimeVersion}. Use 'auto' or 'tick'.");
         }
-        string? Leaf(string typeName, long size) => !options.IncludeType ? null : size >= 85_000 ? $"{typeName} (LOH)" : typeName;
+        string? Leaf(string typeName, bool large) => !options.IncludeType ? null : large ? $"{typeName} (LOH)" : typeName;
 
         return sampled
             ? new Collection(
@@ -67,7 +67,7 @@ internal sealed class AllocEventType : EventPipeEventType
                     var size = (long)sample.ObjectSize;
                     if (size >= options.MinSize)
                     {
-                        aggregator.Add(sample, UnbiasedBytes(size), Leaf(sample.TypeName, size));
+                        aggregator.Add(sample, UnbiasedBytes(size), Leaf(sample.TypeName, size >= 85_000));
                     }
                 })
             : new Collection(
@@ -78,8 +78,7 @@ internal sealed class AllocEventType : EventPipeEventType
                 {
                     if (tick.ObjectSize >= options.MinSize)
                     {
-                        var leaf = !options.IncludeType ? null : tick.AllocationKind == GCAllocationKind.Large ? $"{tick.TypeName} (LOH)" : tick.TypeName;
-                        aggregator.Add(tick, tick.AllocationAmount64, leaf);
+                        aggregator.Add(tick, tick.AllocationAmount64, Leaf(tick.TypeName, tick.AllocationKind == GCAllocationKind.Large));
                     }
                 });
     }

@@ -10,6 +10,9 @@ public sealed class NativeCodeLocator(int pid) : ICodeLocator
 {
     private ProcessMaps _maps = ProcessMaps.Parse([]);
 
+    // The unwinder asks for every native frame of every sample: the file's symbols are looked up once per mapping.
+    private readonly Dictionary<Mapping, ElfSymbols?> _symbolsByMapping = [];
+
     /// <summary>Reads the process's maps again: libraries loaded since.</summary>
     public void Refresh() => _maps = ProcessMaps.TryRead(pid) ?? _maps;
 
@@ -19,9 +22,12 @@ public sealed class NativeCodeLocator(int pid) : ICodeLocator
         {
             return null;
         }
-        var elf = ElfSymbols.Load(mapping.Path);
-        var fileOffset = address - mapping.Start + mapping.Offset;
-        if (elf?.ToVirtualAddress(fileOffset) is not { } virtualAddress || elf.Symbols.StartOf(virtualAddress) is not { } symbolStart)
+        if (!_symbolsByMapping.TryGetValue(mapping, out var elf))
+        {
+            elf = ElfSymbols.Load(mapping.Path);
+            _symbolsByMapping[mapping] = elf;
+        }
+        if (elf?.ToVirtualAddress(mapping.FileOffsetOf(address)) is not { } virtualAddress || elf.Symbols.StartOf(virtualAddress) is not { } symbolStart)
         {
             return null;
         }

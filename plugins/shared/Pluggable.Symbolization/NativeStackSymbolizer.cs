@@ -53,7 +53,7 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
         }
         var file = mapping.FileName;
         var kind = RuntimeFiles.Contains(file) ? FrameKind.Runtime : file.EndsWith(".dll", StringComparison.Ordinal) ? FrameKind.Managed : FrameKind.Native;
-        var fileOffset = address - mapping.Start + mapping.Offset;
+        var fileOffset = mapping.FileOffsetOf(address);
         var elf = kind == FrameKind.Managed ? null : ElfSymbols.Load(mapping.Path);
         var virtualAddress = elf?.ToVirtualAddress(fileOffset) ?? fileOffset;
         var symbol = elf?.Symbols.Lookup(virtualAddress);

@@ -13,6 +13,9 @@ public sealed record Mapping(ulong Start, ulong End, string Permissions, ulong O
     public string FileName => System.IO.Path.GetFileName(Path.Split(" (deleted)")[0]);
 
     public bool Contains(ulong address) => address >= Start && address < End;
+
+    /// <summary>Where in the mapped file an address in this mapping lies.</summary>
+    public ulong FileOffsetOf(ulong address) => address - Start + Offset;
 }
 
 /// <summary>The memory map of a process, for finding which file (if any) an address belongs to.</summary>
