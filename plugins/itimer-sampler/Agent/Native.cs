@@ -15,15 +15,12 @@ internal static unsafe partial class Native
     public const int WaitNoHang = 1;
     public const int WaitAll = 0x40000000;
 
-    public const int SigTrap = 5;
     public const int SigStop = 19;
     public const int SigTstp = 20;
     public const int SigTtin = 21;
     public const int SigTtou = 22;
 
     public const int ESRCH = 3;
-    public const int ECHILD = 10;
-    public const int EPERM = 1;
 
     /// <summary>Offsets in x86-64 <c>struct user_regs_struct</c> (27 registers of 8 bytes).</summary>
     public const int RegsSize = 27 * 8;

@@ -1,14 +1,13 @@
 using System.Globalization;
 using Pluggable.Plugins.Itimer.Agent;
 
-// itimer-agent --pid PID --hz HZ [--exclude TID]...
+// itimer-agent --pid PID --hz HZ
 // Waits for "start" on stdin, seizes the target's threads, prints "ready", then samples until stdin says "stop"
 // or closes, detaches every thread and exits. Each sample is one line on stdout:
 //   s <tid> <cpu-ns> <leaf address hex> <caller address hex> ...
 // (callers' return addresses already moved back into their call instruction). Problems go to stderr.
 var pid = 0;
 var hz = 100;
-var excluded = new HashSet<int>();
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     var value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
@@ -16,13 +15,12 @@ for (var i = 0; i + 1 < args.Length; i += 2)
     {
         case "--pid": pid = value; break;
         case "--hz": hz = value; break;
-        case "--exclude": excluded.Add(value); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
 if (pid <= 0 || hz is < 1 or > 1000)
 {
-    Console.Error.WriteLine("usage: itimer-agent --pid PID --hz HZ(1-1000) [--exclude TID]...");
+    Console.Error.WriteLine("usage: itimer-agent --pid PID --hz HZ(1-1000)");
     return 2;
 }
 
@@ -52,7 +50,7 @@ if (stop.IsSet)
 }
 // Every ptrace request must come from the thread that seized: one dedicated thread does all of them.
 var exitCode = 0;
-var tracer = new Thread(() => exitCode = new PtraceSampler(pid, hz, excluded, Console.Out, Console.Error).Run(stop), 1 << 20) { Name = "tracer" };
+var tracer = new Thread(() => exitCode = new PtraceSampler(pid, hz, Console.Out, Console.Error).Run(stop), 1 << 20) { Name = "tracer" };
 tracer.Start();
 tracer.Join();
 return exitCode;

@@ -30,20 +30,18 @@ internal sealed unsafe class PtraceSampler
     private readonly StringBuilder _line = new(1024);
     private readonly int _pid;
     private readonly int _hz;
-    private readonly HashSet<int> _excluded;
     private readonly TextWriter _output;
     private readonly TextWriter _errors;
     private long _samples;
     private long _ticks;
 
-    public PtraceSampler(int pid, int hz, HashSet<int> excluded, TextWriter output, TextWriter errors)
+    public PtraceSampler(int pid, int hz, TextWriter output, TextWriter errors)
     {
         _pid = pid;
         _hz = hz;
-        _excluded = excluded;
         _output = output;
         _errors = errors;
-        _jitCode = new JitCodeMap($"/tmp/perf-{pid}.map");
+        _jitCode = new JitCodeMap(PerfMapFile.PathFor(pid));
         _stackWindow = new StackWindow(new ProcessMemory(pid));
         _nativeCode = new NativeCodeLocator(pid);
         _unwinder = new StackUnwinder(new CodeLocators(_jitCode, _nativeCode), _stackWindow);
@@ -65,9 +63,9 @@ internal sealed unsafe class PtraceSampler
         var next = Stopwatch.GetTimestamp() + period;
         var lastScan = Stopwatch.StartNew();
         var lastFlush = Stopwatch.StartNew();
-        while (!stop.IsSet && Directory.Exists($"/proc/{_pid}"))
+        while (!stop.IsSet)
         {
-            PassOnStops(block: false);
+            PassOnStops();
             if (Stopwatch.GetTimestamp() < next)
             {
                 Thread.Sleep(1);
@@ -81,6 +79,10 @@ internal sealed unsafe class PtraceSampler
             if (lastScan.Elapsed >= ScanInterval)
             {
                 lastScan.Restart();
+                if (!Directory.Exists($"/proc/{_pid}"))
+                {
+                    break;
+                }
                 ScanThreads();
                 _jitCode.Refresh();
                 _nativeCode.Refresh();
@@ -127,7 +129,7 @@ internal sealed unsafe class PtraceSampler
         var deadline = Stopwatch.GetTimestamp() + (long)(StopWait.TotalSeconds * Stopwatch.Frequency);
         while (_threads.Values.Any(t => t.State == ThreadState.Interrupting) && Stopwatch.GetTimestamp() < deadline)
         {
-            if (!PassOnStops(block: false))
+            if (!PassOnStops())
             {
                 Thread.Yield();
             }
@@ -135,13 +137,13 @@ internal sealed unsafe class PtraceSampler
     }
 
     /// <summary>Handles every pending stop of a traced thread; returns whether there was any.</summary>
-    private bool PassOnStops(bool block)
+    private bool PassOnStops()
     {
         var handled = false;
         while (true)
         {
             int status;
-            var tid = Native.waitpid(-1, &status, Native.WaitAll | (block ? 0 : Native.WaitNoHang));
+            var tid = Native.waitpid(-1, &status, Native.WaitAll | Native.WaitNoHang);
             if (tid <= 0)
             {
                 return handled;
@@ -153,8 +155,7 @@ internal sealed unsafe class PtraceSampler
             }
             if (Native.IsGone(status))
             {
-                thread.Dispose();
-                _threads.Remove(tid);
+                Forget(thread);
                 continue;
             }
             var signal = Native.StopSignal(status);
@@ -169,30 +170,27 @@ internal sealed unsafe class PtraceSampler
                 if (thread.State == ThreadState.Interrupting)
                 {
                     Sample(thread);
+                    thread.State = ThreadState.Running;
                 }
-                thread.State = thread.State == ThreadState.Detaching ? ThreadState.Detaching : ThreadState.Running;
-                if (thread.State == ThreadState.Detaching)
-                {
-                    Native.ptrace(Native.PtraceDetach, tid, 0, 0);
-                    thread.Dispose();
-                    _threads.Remove(tid);
-                }
-                else
-                {
-                    Native.ptrace(Native.PtraceCont, tid, 0, 0);
-                }
+                signal = 0; // Our interrupt: there is no signal to deliver.
+            }
+            // Let the thread go on, delivering the signal it stopped for, if any; or let it go, if detaching.
+            if (thread.State == ThreadState.Detaching)
+            {
+                Native.ptrace(Native.PtraceDetach, tid, 0, signal);
+                Forget(thread);
             }
             else
             {
-                // A signal for the thread: deliver it and let the thread go on (or go, if detaching).
-                Native.ptrace(thread.State == ThreadState.Detaching ? Native.PtraceDetach : Native.PtraceCont, tid, 0, signal);
-                if (thread.State == ThreadState.Detaching)
-                {
-                    thread.Dispose();
-                    _threads.Remove(tid);
-                }
+                Native.ptrace(Native.PtraceCont, tid, 0, signal);
             }
         }
+    }
+
+    private void Forget(TracedThread thread)
+    {
+        thread.Dispose();
+        _threads.Remove(thread.Tid);
     }
 
     private void Sample(TracedThread thread)
@@ -233,7 +231,7 @@ internal sealed unsafe class PtraceSampler
         foreach (var task in tasks)
         {
             var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
-            if (_threads.ContainsKey(tid) || _excluded.Contains(tid))
+            if (_threads.ContainsKey(tid))
             {
                 continue;
             }
@@ -266,7 +264,7 @@ internal sealed unsafe class PtraceSampler
         var deadline = Stopwatch.StartNew();
         while (_threads.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {
-            if (!PassOnStops(block: false))
+            if (!PassOnStops())
             {
                 Thread.Sleep(1);
             }

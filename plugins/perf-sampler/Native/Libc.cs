@@ -17,8 +17,6 @@ internal static unsafe partial class Libc
     public const int ESRCH = 3;
     public const int EACCES = 13;
     public const int ENODEV = 19;
-    public const int EINVAL = 22;
-    public const int EMFILE = 24;
     public const int ENOSYS = 38;
     public const int EOPNOTSUPP = 95;
 
