@@ -10,7 +10,7 @@ namespace Pluggable.Browser.Tests;
 
 /// <summary>The profiler's page, driven in Chromium the way a user would, against real hosts.</summary>
 [Collection(BrowserCollection.Name)]
-public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPluginsFixture>
+public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture dropped) : IClassFixture<DroppedPluginsFixture>
 {
     private readonly List<string> _errors = [];
 
@@ -74,7 +74,6 @@ public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPlugi
     [SkippableFact]
     public async Task A_dropped_in_plugin_appears_in_the_dropdown_and_a_failed_one_is_shown_as_failed()
     {
-        var dropped = new DroppedPluginsFixture();
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins, dropped.PluginsFolder]);
         var page = await OpenAsync(host);
 
@@ -82,7 +81,6 @@ public class UiJourneyTests(BrowserFixture browser) : IClassFixture<DroppedPlugi
         (await page.TextContentAsync("#plugins-failed")).Should().MatchRegex(@"\(\d+ failed\)");
         (await page.TextContentAsync("#plugins")).Should().Contain("throwing-sampler: failed: InvalidOperationException: the throwing sampler cannot start: no license key");
         (await page.GetAttributeAsync("#plugins-panel", "open")).Should().NotBeNull("failures open the panel");
-        dropped.Dispose();
     }
 
     [SkippableFact]

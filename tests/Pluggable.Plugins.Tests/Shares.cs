@@ -9,10 +9,6 @@ internal static class Shares
     public static long WeightThrough(this StackProfile profile, string frameText) =>
         profile.Stacks.Where(s => profile.FrameNames(s).Any(name => name.Contains(frameText, StringComparison.Ordinal))).Sum(s => s.Weight);
 
-    /// <summary>The weight of the stacks whose leaf frame matches <paramref name="frameText"/>.</summary>
-    public static long WeightAtLeaf(this StackProfile profile, string frameText) =>
-        profile.Stacks.Where(s => profile.Frames[s.Frames[^1]].Name.Contains(frameText, StringComparison.Ordinal)).Sum(s => s.Weight);
-
     /// <summary>A short description of the heaviest stacks, for assertion messages.</summary>
     public static string Top(this StackProfile profile, int count = 8) =>
         string.Join("\n", profile.Stacks.OrderByDescending(s => s.Weight).Take(count)

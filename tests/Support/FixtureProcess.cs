@@ -17,21 +17,15 @@ public sealed class FixtureProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public bool HasExited => _process.HasExited;
-
     public static string WorkloadAssembly => Path.Combine(AppContext.BaseDirectory, "Pluggable.Fixtures.Workload.dll");
 
     /// <summary>Starts a workload and waits until it runs.</summary>
-    public static async Task<FixtureProcess> StartAsync(string workload, int threads = 1, IDictionary<string, string>? environment = null)
+    public static async Task<FixtureProcess> StartAsync(string workload, int threads = 1)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(WorkloadAssembly);
         start.ArgumentList.Add(workload);
         start.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the fixture workload");
         var fixture = new FixtureProcess(process);
         var ready = new TaskCompletionSource();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Plugins;
+using Pluggable.Core.Profiles;
 using Pluggable.Core.Store;
 using Pluggable.Host;
 using Pluggable.Host.Engine;
@@ -57,12 +58,12 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>Starts a host whose plugins are given as instances (test doubles), targeting the test process.</summary>
-    public static async Task<TestHost> StartAsync(IReadOnlyList<object> plugins, JObject? defaults = null)
+    public static async Task<TestHost> StartAsync(IReadOnlyList<object> plugins, JObject? defaults = null, long maxResultsBytes = long.MaxValue)
     {
         var results = new TempFolder("pluggable-results");
         var builder = new PluginRegistryBuilder();
         builder.AddLoaded("test-plugins", "1.0", "/test", plugins);
-        var engine = new ProfilerEngine(builder.Build(), new ProfileStore(results.Path), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
+        var engine = new ProfilerEngine(builder.Build(), new ProfileStore(results.Path, maxBytes: maxResultsBytes), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
         var options = new ProfilerHostOptions { Port = 0, ResultsFolder = results.Path };
         return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results, results.Path);
     }
@@ -99,6 +100,15 @@ public sealed class TestHost : IAsyncDisposable
         await PostOkAsync("/api/profiler/start", new { @event = eventType, options = options ?? new { } });
         await Task.Delay(duration);
         return await PostOkAsync("/api/profiler/stop", new { });
+    }
+
+    /// <summary>The raw profile a stop response names, read back from the store; it must parse without errors.</summary>
+    public async Task<StackProfile> ReadProfileAsync(JToken stopped)
+    {
+        var read = await Engine.Store.ReadProfileAsync(stopped["id"]!.ToObject<int>());
+        read.Should().NotBeNull();
+        read!.Errors.Should().BeEmpty();
+        return read.Profile;
     }
 
     public async ValueTask DisposeAsync()

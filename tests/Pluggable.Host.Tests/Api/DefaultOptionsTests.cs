@@ -65,7 +65,7 @@ public class DefaultOptionsTests
     {
         using var folder = new TempFolder();
         var file = folder.File("pluggable.json");
-        File.WriteAllText(file, """{"transforms": [{"type": "filter", "what": "ThrowInKnownMethod"}]}""");
+        File.WriteAllText(file, """{"transforms": [{"type": "hide", "what": "ThrowInKnownMethod"}]}""");
         await using var target = await FixtureProcess.StartAsync("exceptions");
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid, optionsFile: file);
 
@@ -73,7 +73,9 @@ public class DefaultOptionsTests
         var raw = await host.Client.GetStringAsync($"/profiles/{stopped["files"]![0]!["name"]}");
         var page = await host.Client.GetStringAsync($"/profiles/{stopped["files"]![1]!["name"]}");
 
-        EmbeddedPageData.Read(page)["transforms"]![0]!["type"]!.Value<string>().Should().Be("filter");
+        var data = EmbeddedPageData.Read(page);
+        data["transforms"]![0]!["type"]!.Value<string>().Should().Be("hide");
+        EmbeddedPageData.Stacks(data["view"]!).Keys.Should().NotBeEmpty().And.NotContain(stack => stack.Contains("ThrowInKnownMethod"), "the page draws the profile after the default transforms");
         raw.Should().Contain("ThrowInKnownMethod");
     }
 }

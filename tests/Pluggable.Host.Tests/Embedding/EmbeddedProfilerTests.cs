@@ -15,11 +15,13 @@ public class EmbeddedProfilerTests
     private sealed class Service : IAsyncDisposable
     {
         private readonly Process _process;
+        private readonly TempFolder _workingDirectory;
         private readonly StringBuilder _output = new();
 
-        private Service(Process process, Uri address)
+        private Service(Process process, TempFolder workingDirectory, Uri address)
         {
             _process = process;
+            _workingDirectory = workingDirectory;
             Address = address;
             Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(1) };
         }
@@ -42,14 +44,14 @@ public class EmbeddedProfilerTests
         public static async Task<Service> StartAsync(string listenHost = "127.0.0.1")
         {
             var port = FreePort();
-            using var results = new TempFolder();
+            var workingDirectory = new TempFolder("shop");
             var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ShopService.dll"), "--urls", $"http://{listenHost}:{port}"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
-                WorkingDirectory = Directory.CreateTempSubdirectory("shop-").FullName,
+                WorkingDirectory = workingDirectory.Path,
             };
-            var service = new Service(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}/"));
+            var service = new Service(Process.Start(start)!, workingDirectory, new Uri($"http://127.0.0.1:{port}/"));
             service._process.OutputDataReceived += (_, e) => service.Append(e.Data);
             service._process.ErrorDataReceived += (_, e) => service.Append(e.Data);
             service._process.BeginOutputReadLine();
@@ -66,8 +68,9 @@ public class EmbeddedProfilerTests
                 }
                 catch (HttpRequestException)
                 {
-                    await Task.Delay(200);
+                    // Not listening yet.
                 }
+                await Task.Delay(200);
             }
             await service.DisposeAsync();
             throw new TimeoutException($"ShopService did not start:\n{service.Output}");
@@ -99,6 +102,7 @@ public class EmbeddedProfilerTests
                 await _process.WaitForExitAsync();
             }
             Client.Dispose();
+            _workingDirectory.Dispose();
         }
 
         private void Append(string? line)

@@ -92,16 +92,15 @@ public class ReliabilityTests
     [Fact]
     public async Task Past_its_size_limit_the_results_folder_drops_the_oldest_profiles_first()
     {
-        var sampler = new ScriptedSampler("scripted");
-        await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer()]);
-        var store = new Pluggable.Core.Store.ProfileStore(host.ResultsFolder, maxBytes: 1);
-        await store.SaveRawAsync(FoldedFormat.Read("A 1\n").Profile);
-        var second = await store.SaveRawAsync(FoldedFormat.Read("A 1\n").Profile);
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer()], maxResultsBytes: 1);
+        var first = await host.ProfileAsync("scripted", TimeSpan.Zero);
 
-        var removed = store.EnforceSizeLimit(keep: second.Id);
+        var second = await host.ProfileAsync("scripted", TimeSpan.Zero);
 
-        removed.Select(f => f.Id).Should().Equal(1);
-        store.List().Select(f => f.Id).Should().Equal([second.Id], "the newest profile is kept even when it alone is over the limit");
+        first["id"]!.Value<int>().Should().Be(1);
+        var listed = (JArray)await host.GetJsonAsync("/api/profiles");
+        listed.Select(f => f["id"]!.Value<int>()).Distinct().Should().Equal([second["id"]!.Value<int>()], "the newest profile is kept even when it alone is over the limit");
+        Directory.GetFiles(host.ResultsFolder, "1-*").Should().BeEmpty("the oldest profile's files are removed");
     }
 
     [SkippableFact]

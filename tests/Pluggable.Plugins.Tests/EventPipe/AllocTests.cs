@@ -27,7 +27,7 @@ public class AllocTests
         var stopped = await host.ProfileAsync("alloc", Duration);
         var counted = Bytes(workload.Counters) - before;
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         AssertShape(profile, counted);
         profile.Metadata.Properties["source"].Should().Be("AllocationSampled", "the test process runs .NET 10");
     }
@@ -42,7 +42,7 @@ public class AllocTests
         var stopped = await host.ProfileAsync("alloc", Duration);
         var counted = await target.FreshCounterAsync("large") + target.Counter("small") - before;
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         AssertShape(profile, counted);
         profile.Metadata.TargetPid.Should().Be(target.Pid);
     }
@@ -55,7 +55,7 @@ public class AllocTests
 
         var stopped = await host.ProfileAsync("alloc", TimeSpan.FromSeconds(2));
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         var byteArrays = profile.Stacks.Where(s => profile.FrameNames(s).Any(n => n.Contains(Large, StringComparison.Ordinal))).ToArray();
         byteArrays.Should().NotBeEmpty();
         byteArrays.Select(s => profile.Frames[s.Frames.Last()]).Should().AllBeEquivalentTo(new Frame("System.Byte[]", FrameKind.Synthetic));
@@ -71,7 +71,7 @@ public class AllocTests
         var stopped = await host.ProfileAsync("alloc", Duration, new { events = new { alloc = new { source = "tick" } } });
         var counted = await target.FreshCounterAsync("large") + target.Counter("small") - before;
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         profile.Metadata.Properties["source"].Should().Be("GCAllocationTick");
         AssertShape(profile, counted);
     }
@@ -89,19 +89,13 @@ public class AllocTests
         var stopped = await host.PostOkAsync("/api/profiler/stop", new { });
 
         stopped["partial"]!.Value<bool>().Should().BeTrue();
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         profile.WeightThrough(Large).Should().BeGreaterThan(0, $"what was collected before the kill is kept, with names; top stacks:\n{profile.Top()}");
         (await host.GetJsonAsync("/api/profiler"))["state"]!.Value<string>().Should().Be("idle");
     }
 
     private static long Bytes(Counters counters) => Interlocked.Read(ref counters.LargeBytes) + Interlocked.Read(ref counters.SmallBytes);
 
-    private static async Task<StackProfile> ReadAsync(TestHost host, JToken stopped)
-    {
-        var read = await host.Engine.Store.ReadProfileAsync(stopped["id"]!.ToObject<int>());
-        read!.Errors.Should().BeEmpty();
-        return read.Profile;
-    }
 
     private static void AssertShape(StackProfile profile, long counted)
     {

@@ -19,7 +19,7 @@ public class RuntimeEventTests
         var stopped = await host.ProfileAsync("lock", Duration);
         var waited = await target.FreshCounterAsync("waited") - before;
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         profile.Metadata.Unit.Should().Be(KnownUnits.Nanoseconds);
         var contending = profile.WeightThrough("LockWorkload.ContendOnSharedLock");
         ((double)contending / profile.TotalWeight).Should().BeGreaterThan(0.8, $"the workload's threads wait only there; top stacks:\n{profile.Top()}");
@@ -36,7 +36,7 @@ public class RuntimeEventTests
 
         var stopped = await host.ProfileAsync("wall", Duration);
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         var sleeping = profile.WeightThrough("WallWorkload.SleepInKnownMethod");
         var computing = profile.WeightThrough("WallWorkload.ComputeBriefly");
         // The workload sleeps 20 ms, then computes 5 ms: about 80% of its thread's time is asleep.
@@ -55,7 +55,7 @@ public class RuntimeEventTests
         var stopped = await host.ProfileAsync("exceptions", Duration);
         var thrown = await target.FreshCounterAsync("exceptions") - before;
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         var stacks = profile.Stacks.Where(s => profile.FrameNames(s).Any(n => n.Contains("ExceptionWorkload.ThrowInKnownMethod", StringComparison.Ordinal))).ToArray();
         stacks.Should().NotBeEmpty($"top stacks:\n{profile.Top()}");
         stacks.Select(s => profile.Frames[s.Frames[^1]]).Should().AllBeEquivalentTo(new Frame("System.InvalidOperationException", FrameKind.Synthetic));
@@ -71,16 +71,10 @@ public class RuntimeEventTests
 
         var stopped = await host.ProfileAsync("exceptions", TimeSpan.FromSeconds(2), new { threads = true });
 
-        var profile = await ReadAsync(host, stopped);
+        var profile = await host.ReadProfileAsync(stopped);
         var throwing = profile.Stacks.Where(s => profile.FrameNames(s).Any(n => n.Contains("ThrowInKnownMethod", StringComparison.Ordinal))).ToArray();
         throwing.Should().NotBeEmpty();
         throwing.Select(s => profile.Frames[s.Frames[0]].Name).Should().AllSatisfy(n => n.Should().MatchRegex(@"^\[thread \d+ workload-0\]$"));
     }
 
-    private static async Task<StackProfile> ReadAsync(TestHost host, Newtonsoft.Json.Linq.JToken stopped)
-    {
-        var read = await host.Engine.Store.ReadProfileAsync(stopped["id"]!.ToObject<int>());
-        read!.Errors.Should().BeEmpty();
-        return read.Profile;
-    }
 }

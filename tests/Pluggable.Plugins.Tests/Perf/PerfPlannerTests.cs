@@ -9,16 +9,23 @@ public class PerfPlannerTests
 {
     private static readonly TargetProcess Target = new(4242, "shop", "10.0.12", IsSelf: false);
 
-    /// <summary>A kernel that answers perf_event_open by rule; descriptors it hands out are /dev/null's, so closing them is harmless.</summary>
+    /// <summary>
+    /// A kernel that answers perf_event_open by rule. Descriptors it hands out are /dev/null's, owned by the planner
+    /// (which closes them), not by a handle that would close the same number again later.
+    /// </summary>
     private sealed class FakeKernel(Func<PerfEventAttr, int, int, int> answer) : IPerfEventSyscalls
     {
-        public List<(bool Hardware, bool Kernel, int Pid, int Cpu)> Calls { get; } = [];
-
         public int Open(in PerfEventAttr attr, int pid, int cpu)
         {
-            Calls.Add((attr.Type == PerfType.Hardware, (attr.Flags & (ulong)PerfFlags.ExcludeKernel) == 0, pid, cpu));
             var result = answer(attr, pid, cpu);
-            return result >= 0 ? new FileStream("/dev/null", FileMode.Open).SafeFileHandle.DangerousGetHandle().ToInt32() : result;
+            if (result < 0)
+            {
+                return result;
+            }
+            var handle = File.OpenHandle("/dev/null");
+            var descriptor = (int)handle.DangerousGetHandle();
+            handle.SetHandleAsInvalid();
+            return descriptor;
         }
     }
 
