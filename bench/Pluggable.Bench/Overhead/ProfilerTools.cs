@@ -8,6 +8,36 @@ namespace Pluggable.Bench.Overhead;
 /// <summary>A profiler could not start or stop; the scenario records the message and goes on without it.</summary>
 internal sealed class ProfilerToolException(string message) : Exception(message);
 
+/// <summary>Starting and stopping the other tools, which run as child processes.</summary>
+internal static class ToolProcess
+{
+    /// <summary>Waits until <paramref name="ready"/> holds; a tool that exits first, or is not ready within 30 s, is stopped and reported with its last output.</summary>
+    public static async Task WaitUntilReadyAsync(ChildProcess process, Func<bool> ready, string notReady, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!ready())
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var why = process.HasExited ? "exited" : notReady;
+                await process.DisposeAsync();
+                throw new ProfilerToolException($"{process.Name} {why}: {process.RecentOutput}");
+            }
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>Stops the tool with SIGINT, as Ctrl+C would, and returns its last output; throws when it has not stopped within 60 s.</summary>
+    public static async Task<string> InterruptAsync(ChildProcess process, string hint = "")
+    {
+        process.Interrupt();
+        var stopped = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var recent = process.RecentOutput;
+        await process.DisposeAsync();
+        return stopped ? recent : throw new ProfilerToolException($"{process.Name} did not stop within 60 s of SIGINT{hint}: {recent}");
+    }
+}
+
 /// <summary>What a profiler session left: its sample count and output size where it tells them, and anything worth a note.</summary>
 internal sealed record ToolOutcome(long? Samples, long? OutputBytes, string? Note);
 
@@ -60,17 +90,7 @@ internal sealed record DotnetTraceTool(string Name, IReadOnlyList<string> Argume
         var output = Path.Combine(context.TempFolder, $"trace-{Guid.NewGuid():N}.nettrace");
         var process = ChildProcess.Start("dotnet-trace", context.DotnetTrace, ["collect", "-p", context.TargetPid.ToString(CultureInfo.InvariantCulture), .. Arguments, "-o", output]);
         // The trace file appears once the runtime has accepted the session and streams to it.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!(File.Exists(output) && new FileInfo(output).Length > 0))
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                var why = process.HasExited ? "exited" : "wrote no trace within 30 s";
-                await process.DisposeAsync();
-                throw new ProfilerToolException($"dotnet-trace {why}: {process.RecentOutput}");
-            }
-            await Task.Delay(20, cancellationToken);
-        }
+        await ToolProcess.WaitUntilReadyAsync(process, () => File.Exists(output) && new FileInfo(output).Length > 0, "wrote no trace within 30 s", cancellationToken);
         return new Session(process, output);
     }
 
@@ -80,15 +100,15 @@ internal sealed record DotnetTraceTool(string Name, IReadOnlyList<string> Argume
 
         public override async Task<ToolOutcome> StopAsync(CancellationToken cancellationToken)
         {
-            process.Interrupt();
-            var stopped = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            var recent = process.RecentOutput;
-            await process.DisposeAsync();
-            var bytes = File.Exists(output) ? new FileInfo(output).Length : (long?)null;
-            File.Delete(output);
-            if (!stopped)
+            long? bytes;
+            try
             {
-                throw new ProfilerToolException($"dotnet-trace did not stop within 60 s of SIGINT (was the harness started with SIGINT ignored?): {recent}");
+                await ToolProcess.InterruptAsync(process, " (was the harness started with SIGINT ignored?)");
+            }
+            finally
+            {
+                bytes = File.Exists(output) ? new FileInfo(output).Length : null;
+                File.Delete(output);
             }
             return new ToolOutcome(null, bytes, null);
         }
@@ -103,17 +123,7 @@ internal sealed partial record PerfTool(string Name, bool AllCpus) : ProfilerToo
         string[] scope = AllCpus ? ["-a"] : ["-p", context.TargetPid.ToString(CultureInfo.InvariantCulture)];
         var process = ChildProcess.Start("perf record", "perf", ["record", "-F", "99", "-g", .. scope, "-o", "/dev/null"]);
         // perf prints nothing when it starts; it is sampling once it holds perf event descriptors.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!HoldsPerfEvents(process.Pid))
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                var why = process.HasExited ? "exited" : "opened no perf events within 30 s";
-                await process.DisposeAsync();
-                throw new ProfilerToolException($"perf record {why}: {process.RecentOutput}");
-            }
-            await Task.Delay(20, cancellationToken);
-        }
+        await ToolProcess.WaitUntilReadyAsync(process, () => HoldsPerfEvents(process.Pid), "opened no perf events within 30 s", cancellationToken);
         return new Session(process);
     }
 
@@ -138,15 +148,7 @@ internal sealed partial record PerfTool(string Name, bool AllCpus) : ProfilerToo
 
         public override async Task<ToolOutcome> StopAsync(CancellationToken cancellationToken)
         {
-            process.Interrupt();
-            var stopped = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            var recent = process.RecentOutput;
-            await process.DisposeAsync();
-            if (!stopped)
-            {
-                throw new ProfilerToolException($"perf record did not stop within 60 s of SIGINT: {recent}");
-            }
-            var samples = SamplesWritten().Match(recent);
+            var samples = SamplesWritten().Match(await ToolProcess.InterruptAsync(process));
             return new ToolOutcome(samples.Success ? long.Parse(samples.Groups[1].Value, CultureInfo.InvariantCulture) : null, null, null);
         }
     }

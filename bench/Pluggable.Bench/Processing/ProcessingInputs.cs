@@ -47,7 +47,7 @@ public static class ProcessingInputs
 
     /// <summary>The diffgraph renderer, or null with the reason while no plugin serves it.</summary>
     public static (IRenderer? Renderer, string? Missing) Diffgraph =>
-        Plugins.FindRenderer("diffgraph") is { Info.Inputs: 2 } diffgraph ? (diffgraph.Renderer, null) : (null, "no diffgraph renderer is loaded (plugins/diffgraph has not landed)");
+        Plugins.FindRenderer("diffgraph") is { Info.Inputs: 2 } diffgraph ? (diffgraph.Renderer, null) : (null, $"no diffgraph renderer is loaded from {BenchPaths.Plugins}");
 
     /// <summary>The typical transforms that the loaded plugins serve, built; or no pipeline, with the reason.</summary>
     public static ServedTransforms Transforms
