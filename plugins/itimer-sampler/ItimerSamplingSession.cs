@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
 using Pluggable.Symbolization;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Itimer;
 
@@ -29,6 +30,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
     private readonly Task _reading;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _agentErrors = new();
+    private readonly WalkStatistics _walks = new();
     private ulong[] _addresses = new ulong[512];
     private bool _stopped;
 
@@ -96,7 +98,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var targetExited = mapsAtStop is null;
         var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
-        var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample" };
+        var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample", ["stack-walks"] = _walks.Describe() };
         if (agentDiedEarly)
         {
             properties["sampler-exit"] = $"the sampler process exited early (code {_agent.ExitCode}): {AgentErrors()}".Trim();
@@ -169,6 +171,10 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             else if (line.StartsWith("s ", StringComparison.Ordinal))
             {
                 AddSample(line);
+            }
+            else if (line.StartsWith("i ", StringComparison.Ordinal) && line.Split(' ').FirstOrDefault(f => f.StartsWith("walks=", StringComparison.Ordinal)) is { } walks)
+            {
+                _walks.AddEncoded(walks["walks=".Length..]);
             }
         }
         _ready.TrySetResult();

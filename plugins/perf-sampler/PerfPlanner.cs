@@ -78,13 +78,18 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
         }
     }
 
-    /// <summary>Bytes of the user stack each sample carries: most .NET stacks whole; deeper frames are read from the process.</summary>
-    public const uint StackBytes = 8 * 1024;
+    /// <summary>
+    /// Bytes of the user stack each sample carries. An ASP.NET Core request's stack, from the thread's entry through
+    /// Kestrel, the middleware and EF Core down to SQLite, measured 4 to 32 KB; past the copy the kernel's
+    /// frame-pointer callchain carries the walk on.
+    /// </summary>
+    public const uint StackBytes = 32 * 1024;
 
     /// <summary>
-    /// The attributes every cpu event uses: sampled at a frequency, with IP, thread, time, CPU, the kernel's part of the
-    /// callchain, and the user registers and top of the user stack. The user part is walked here rather than by the
-    /// kernel, because the kernel follows only frame pointers, and optimized jitted methods often keep none.
+    /// The attributes every cpu event uses: sampled at a frequency, with IP, thread, time, CPU, the callchain, and the
+    /// user registers and top of the user stack. The user part is walked here from the copy, because the kernel
+    /// follows only frame pointers, and optimized jitted and native code often keeps none; the kernel's user
+    /// callchain only continues a walk past the end of the copy.
     /// </summary>
     public static PerfEventAttr Attributes(bool hardware, bool kernel, ulong frequency) => new()
     {
@@ -95,7 +100,7 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
         Config = hardware ? PerfConfig.HardwareCpuCycles : PerfConfig.SoftwareCpuClock,
         SamplePeriodOrFrequency = frequency,
         SampleType = PerfSample.Ip | PerfSample.Tid | PerfSample.Time | PerfSample.Cpu | PerfSample.Callchain | PerfSample.RegsUser | PerfSample.StackUser,
-        Flags = (ulong)(PerfFlags.Disabled | PerfFlags.Freq | PerfFlags.ExcludeHv | PerfFlags.SampleIdAll | PerfFlags.ExcludeCallchainUser
+        Flags = (ulong)(PerfFlags.Disabled | PerfFlags.Freq | PerfFlags.ExcludeHv | PerfFlags.SampleIdAll
             | (kernel ? 0 : PerfFlags.ExcludeKernel | PerfFlags.ExcludeCallchainKernel)),
     };
 

@@ -9,7 +9,7 @@ internal readonly ref struct PerfSampleRecord(uint pid, uint tid, ReadOnlySpan<u
     public uint Pid { get; } = pid;
     public uint Tid { get; } = tid;
 
-    /// <summary>The kernel part of the callchain, leaf first, after a context marker (the user part is walked from the registers).</summary>
+    /// <summary>The callchain the kernel found, leaf first: its kernel part, then its user part from frame pointers, each after a context marker.</summary>
     public ReadOnlySpan<ulong> Callchain { get; } = callchain;
 
     public ulong UserBp { get; } = userBp;
@@ -65,7 +65,7 @@ internal sealed unsafe class PerfRing : IDisposable
     /// <summary>Samples the kernel had to drop because the ring was full.</summary>
     public long LostSamples { get; private set; }
 
-    /// <summary>Maps the ring of an open event and enables it. On failure closes the descriptor and returns minus the errno.</summary>
+    /// <summary>Maps the ring of an open event and enables it. On failure closes the descriptor and returns null with the errno.</summary>
     public static PerfRing? Map(int fd, int dataPagesLog2, out int errno)
     {
         var length = (nuint)Environment.SystemPageSize * (1 + ((nuint)1 << dataPagesLog2));

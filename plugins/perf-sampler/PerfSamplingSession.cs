@@ -21,6 +21,10 @@ internal sealed class PerfSamplingSession : ISamplingSession
     private static readonly TimeSpan ThreadScanInterval = TimeSpan.FromMilliseconds(100);
     private const int MaxUserFrames = 512;
 
+    // 512 KB a CPU: what perf_event_mlock_kb lets any user lock for perf rings without counting against RLIMIT_MEMLOCK,
+    // and room for 16 samples of 32 KB of stack between two drains.
+    private const int RingDataPagesLog2 = 7;
+
     private readonly SamplingRequest _request;
     private readonly PerfPlan _plan;
     private readonly IPerfEventSyscalls _syscalls;
@@ -29,17 +33,23 @@ internal sealed class PerfSamplingSession : ISamplingSession
     private readonly Regex? _threadFilter;
     private readonly ThreadNames _threadNames;
     private readonly AddressStackAggregator _aggregator;
+    /// <summary>One ring per CPU, in both modes.</summary>
     private readonly Dictionary<int, PerfRing> _rings = [];
+    private readonly List<int> _cpus = [];
+
+    /// <summary>Per-thread mode: each thread's events, one per CPU, that write into that CPU's ring (its own ring's event not among them).</summary>
+    private readonly Dictionary<int, List<int>> _threadEvents = [];
     private readonly ManagedSymbolSession? _managedSymbols;
     private readonly ProcessMaps _mapsAtStart;
     private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _reader;
     private readonly Dictionary<int, bool> _threadAllowed = [];
-    private readonly JitCodeMap _jitCode;
-    private readonly NativeCodeLocator _nativeCode;
+    private readonly ProcessCode _code;
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
+    private readonly CallchainContinuation _continuation;
+    private readonly WalkStatistics _walks = new();
     private ulong[] _chain = new ulong[512];
     private volatile bool _targetExited;
     private int _readerThreadId;
@@ -57,11 +67,12 @@ internal sealed class PerfSamplingSession : ISamplingSession
         _aggregator = new AddressStackAggregator(byThread: request.Options.Threads, request.Options.MaxSamples);
         _mapsAtStart = ProcessMaps.Read(request.Target.Pid);
         _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
-        _jitCode = new JitCodeMap(PerfMapFile.PathFor(request.Target.Pid));
-        _stackWindow = new StackWindow(new ProcessMemory(request.Target.Pid), (int)PerfPlanner.StackBytes);
-        _nativeCode = new NativeCodeLocator(request.Target.Pid);
-        _nativeCode.Refresh();
-        _unwinder = new StackUnwinder(new CodeLocators(_jitCode, _nativeCode), _stackWindow);
+        var memory = new ProcessMemory(request.Target.Pid);
+        _code = new ProcessCode(request.Target.Pid, memory);
+        // The sample's copy is all there is of its stack: the thread has run on since.
+        _stackWindow = new StackWindow(memory, (int)PerfPlanner.StackBytes, readPastWindow: false);
+        _unwinder = new StackUnwinder(_code, _stackWindow);
+        _continuation = new CallchainContinuation(_code);
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "pluggable-perf-reader" };
     }
 
@@ -105,7 +116,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var kernel = _plan.Kernel ? KernelSymbols.Read() : KernelSymbols.None;
-        var properties = new Dictionary<string, string>(_plan.Notes) { ["sampler"] = "perf_event_open" };
+        var properties = new Dictionary<string, string>(_plan.Notes) { ["sampler"] = "perf_event_open", ["stack-walks"] = _walks.Describe() };
         if (_plan.Kernel && !kernel.Available)
         {
             properties["kernel-symbols"] = "hidden by kernel.kptr_restrict; sysctl -w kernel.kptr_restrict=0 to name kernel frames";
@@ -140,41 +151,50 @@ internal sealed class PerfSamplingSession : ISamplingSession
             _managedSymbols?.Restore();
         }
         CloseRings();
+        _code.Dispose();
         _stop.Dispose();
     }
 
     private void OpenEvents()
     {
-        if (_plan.Mode == PerfMode.PerCpu)
+        foreach (var cpu in OnlineCpus())
         {
-            foreach (var cpu in OnlineCpus())
+            if (_plan.Mode == PerfMode.PerCpu)
             {
-                Open(-1, cpu, key: cpu, dataPagesLog2: 7);
+                _rings[cpu] = MapRing(Open(-1, cpu) ?? throw new IOException($"perf_event_open(cpu {cpu}) found no such CPU"));
             }
+            _cpus.Add(cpu);
         }
-        else
+        if (_plan.Mode == PerfMode.PerThread)
         {
             ScanThreads();
         }
     }
 
-    private void Open(int pid, int cpu, int key, int dataPagesLog2)
+    /// <summary>Opens one event; null when its thread exited meanwhile.</summary>
+    private int? Open(int pid, int cpu)
     {
         var fd = _syscalls.Open(_attributes, pid, cpu);
         if (fd < 0)
         {
             if (pid > 0 && -fd == Libc.ESRCH)
             {
-                return; // The thread exited between the scan and the open.
+                return null; // The thread exited between the scan and the open.
             }
             throw new IOException($"perf_event_open(pid {pid}, cpu {cpu}) failed with errno {-fd}");
         }
-        var ring = PerfRing.Map(fd, dataPagesLog2, out var errno)
-            ?? throw new IOException($"mapping the perf ring buffer failed with errno {errno}" + (errno == Libc.EPERM ? " (locked memory limit: raise perf_event_mlock_kb or RLIMIT_MEMLOCK)" : ""));
-        _rings[key] = ring;
+        return fd;
     }
 
-    /// <summary>Per-thread mode: opens events for threads that appeared, drains and closes those of threads that ended.</summary>
+    private static PerfRing MapRing(int fd) =>
+        PerfRing.Map(fd, RingDataPagesLog2, out var errno)
+            ?? throw new IOException($"mapping the perf ring buffer failed with errno {errno}" + (errno == Libc.EPERM ? " (locked memory limit: raise perf_event_mlock_kb or RLIMIT_MEMLOCK)" : ""));
+
+    /// <summary>
+    /// Per-thread mode: opens an event on each CPU for threads that appeared, and closes those of threads that ended.
+    /// A thread's event on a CPU writes into that CPU's one ring (the first such event's), as perf record -p does:
+    /// the rings' locked memory stays the same however many threads the target has.
+    /// </summary>
     private void ScanThreads()
     {
         int[] threads;
@@ -189,16 +209,35 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
         foreach (var tid in threads)
         {
-            if (!_rings.ContainsKey(tid) && tid != _readerThreadId)
+            if (_threadEvents.ContainsKey(tid) || tid == _readerThreadId)
             {
-                Open(tid, -1, key: tid, dataPagesLog2: 4);
+                continue;
             }
+            var events = new List<int>(_cpus.Count);
+            foreach (var cpu in _cpus)
+            {
+                if (Open(tid, cpu) is not { } fd)
+                {
+                    break;
+                }
+                if (_rings.TryGetValue(cpu, out var ring))
+                {
+                    Libc.ioctl(fd, Libc.PerfEventIocSetOutput, (ulong)ring.Fd);
+                    Libc.ioctl(fd, Libc.PerfEventIocEnable, 0);
+                    events.Add(fd);
+                }
+                else
+                {
+                    // The ring's own event stays open to the end, whatever becomes of its thread.
+                    _rings[cpu] = MapRing(fd);
+                }
+            }
+            _threadEvents[tid] = events;
         }
-        foreach (var gone in _rings.Keys.Except(threads).ToArray())
+        foreach (var gone in _threadEvents.Keys.Except(threads).ToArray())
         {
-            _rings[gone].Drain(OnSample);
-            _rings[gone].Dispose();
-            _rings.Remove(gone);
+            CloseEvents(_threadEvents[gone]);
+            _threadEvents.Remove(gone);
         }
     }
 
@@ -217,8 +256,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
                 if (lastScan.Elapsed >= ThreadScanInterval)
                 {
                     lastScan.Restart();
-                    _jitCode.Refresh();
-                    _nativeCode.Refresh();
+                    _code.Refresh();
                     if (_plan.Mode == PerfMode.PerThread)
                     {
                         ScanThreads();
@@ -254,8 +292,15 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
         var count = 0;
         var firstOfContext = true;
-        foreach (var entry in chain)
+        var userChain = ReadOnlySpan<ulong>.Empty;
+        for (var i = 0; i < chain.Length; i++)
         {
+            var entry = chain[i];
+            if (entry == PerfRecord.ContextUser)
+            {
+                userChain = chain[(i + 1)..];
+                break;
+            }
             if (entry >= PerfRecord.ContextMax)
             {
                 firstOfContext = true;
@@ -268,7 +313,14 @@ internal sealed class PerfSamplingSession : ISamplingSession
         if (sample.UserSp != 0)
         {
             _stackWindow.Load(sample.UserSp, sample.UserStack);
-            count += _unwinder.Unwind(sample.UserIp, sample.UserSp, sample.UserBp, _chain.AsSpan(count, MaxUserFrames));
+            var user = _chain.AsSpan(count, MaxUserFrames);
+            var walk = _unwinder.Unwind(sample.UserIp, sample.UserSp, sample.UserBp, user);
+            if (walk.End == WalkEnd.StackNotReadable)
+            {
+                walk = _continuation.Continue(walk, user, userChain);
+            }
+            _walks.Add(walk);
+            count += walk.Count;
         }
         if (count > 0)
         {
@@ -292,11 +344,25 @@ internal sealed class PerfSamplingSession : ISamplingSession
 
     private void CloseRings()
     {
+        foreach (var events in _threadEvents.Values)
+        {
+            CloseEvents(events);
+        }
+        _threadEvents.Clear();
         foreach (var ring in _rings.Values)
         {
             ring.Dispose();
         }
         _rings.Clear();
+    }
+
+    private static void CloseEvents(List<int> events)
+    {
+        foreach (var fd in events)
+        {
+            Libc.ioctl(fd, Libc.PerfEventIocDisable, 0);
+            Libc.close(fd);
+        }
     }
 
     private static IEnumerable<int> OnlineCpus()

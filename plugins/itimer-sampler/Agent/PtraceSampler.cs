@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using Pluggable.Symbolization;
 using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Itimer.Agent;
@@ -23,10 +22,10 @@ internal sealed unsafe class PtraceSampler
     private readonly Dictionary<int, TracedThread> _threads = [];
     private readonly byte[] _regs = new byte[Native.RegsSize];
     private readonly ulong[] _frames = new ulong[MaxFrames];
-    private readonly JitCodeMap _jitCode;
-    private readonly NativeCodeLocator _nativeCode;
+    private readonly ProcessCode _code;
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
+    private readonly WalkStatistics _walks = new();
     private readonly StringBuilder _line = new(1024);
     private readonly int _pid;
     private readonly int _hz;
@@ -41,17 +40,17 @@ internal sealed unsafe class PtraceSampler
         _hz = hz;
         _output = output;
         _errors = errors;
-        _jitCode = new JitCodeMap(PerfMapFile.PathFor(pid));
-        _stackWindow = new StackWindow(new ProcessMemory(pid));
-        _nativeCode = new NativeCodeLocator(pid);
-        _unwinder = new StackUnwinder(new CodeLocators(_jitCode, _nativeCode), _stackWindow);
+        var memory = new ProcessMemory(pid);
+        _code = new ProcessCode(pid, memory);
+        // The thread is stopped while it is walked: what lies past the window is still its stack.
+        _stackWindow = new StackWindow(memory, 32 * 1024, readPastWindow: true);
+        _unwinder = new StackUnwinder(_code, _stackWindow);
     }
 
     public int Run(ManualResetEventSlim stop)
     {
         ScanThreads();
-        _jitCode.Refresh();
-        _nativeCode.Refresh();
+        _code.Refresh();
         if (_threads.Count == 0)
         {
             _errors.WriteLine($"cannot trace any thread of process {_pid}");
@@ -84,8 +83,7 @@ internal sealed unsafe class PtraceSampler
                     break;
                 }
                 ScanThreads();
-                _jitCode.Refresh();
-                _nativeCode.Refresh();
+                _code.Refresh();
             }
             Tick();
             if (lastFlush.ElapsedMilliseconds >= 200)
@@ -95,7 +93,8 @@ internal sealed unsafe class PtraceSampler
             }
         }
         DetachAll();
-        _output.WriteLine($"i ticks={_ticks} samples={_samples}");
+        _code.Dispose();
+        _output.WriteLine($"i ticks={_ticks} samples={_samples} walks={_walks.Encode()}");
         _output.Flush();
         return 0;
     }
@@ -205,7 +204,9 @@ internal sealed unsafe class PtraceSampler
             var rbp = *(ulong*)(regs + Native.RbpOffset);
             var rsp = *(ulong*)(regs + Native.RspOffset);
             _stackWindow.MoveTo(rsp);
-            var count = _unwinder.Unwind(rip, rsp, rbp, _frames);
+            var walk = _unwinder.Unwind(rip, rsp, rbp, _frames);
+            _walks.Add(walk);
+            var count = walk.Count;
             _line.Clear();
             _line.Append("s ").Append(thread.Tid).Append(' ').Append(thread.PendingCpu);
             for (var i = 0; i < count; i++)

@@ -8,6 +8,7 @@ internal static unsafe partial class Libc
     public const ulong PerfFlagFdCloexec = 8;
     public const ulong PerfEventIocEnable = 0x2400;
     public const ulong PerfEventIocDisable = 0x2401;
+    public const ulong PerfEventIocSetOutput = 0x2405;
     public const int ProtRead = 1;
     public const int ProtWrite = 2;
     public const int MapShared = 1;

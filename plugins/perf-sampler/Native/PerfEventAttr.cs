@@ -68,7 +68,6 @@ internal enum PerfFlags : ulong
     Freq = 1UL << 10,
     SampleIdAll = 1UL << 18,
     ExcludeCallchainKernel = 1UL << 21,
-    ExcludeCallchainUser = 1UL << 22,
 }
 
 internal static class PerfRecord
@@ -78,4 +77,7 @@ internal static class PerfRecord
 
     /// <summary>Callchain entries at or above this are context markers (PERF_CONTEXT_KERNEL, _USER, ...), not addresses.</summary>
     public const ulong ContextMax = unchecked((ulong)-4095);
+
+    /// <summary>PERF_CONTEXT_USER: the entries after it are the user part of the callchain, found by the kernel from frame pointers.</summary>
+    public const ulong ContextUser = unchecked((ulong)-512);
 }

@@ -1,4 +1,5 @@
 using Pluggable.Core.Profiles;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Symbolization;
 

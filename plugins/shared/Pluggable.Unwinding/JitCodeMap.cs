@@ -3,28 +3,29 @@ using System.Globalization;
 namespace Pluggable.Unwinding;
 
 /// <summary>
-/// The jitted code of a process as its perf map (<c>/tmp/perf-&lt;pid&gt;.map</c>) lists it, read while the process
-/// runs: <see cref="Refresh"/> reads only what the runtime appended since the last call.
+/// The jitted code and runtime stubs of a process as its perf map (<c>/tmp/perf-&lt;pid&gt;.map</c>) lists them, read
+/// while the process runs: <see cref="Refresh"/> reads only what the runtime appended since the last call.
 /// </summary>
-public sealed class JitCodeMap(string path) : ICodeLocator
+public sealed class JitCodeMap(string path)
 {
-    private readonly List<(ulong Start, ulong Size)> _pending = [];
+    private readonly List<(ulong Start, ulong Size, bool IsStub)> _pending = [];
     private ulong[] _starts = [];
     private ulong[] _ends = [];
+    private bool[] _stubs = [];
     private long _offset;
     private string _partialLine = "";
 
     public int Count => _starts.Length;
 
-    /// <summary>Reads the lines added since the last call; cheap when nothing was added.</summary>
-    public void Refresh()
+    /// <summary>Reads the lines added since the last call; cheap when nothing was added. Returns whether any were.</summary>
+    public bool Refresh()
     {
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             if (file.Length <= _offset)
             {
-                return;
+                return false;
             }
             file.Position = _offset;
             using var reader = new StreamReader(file);
@@ -34,42 +35,51 @@ public sealed class JitCodeMap(string path) : ICodeLocator
             _partialLine = text[(lastNewline + 1)..];
             foreach (var line in text[..(lastNewline + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (TryParseLine(line, out var start, out var size, out _))
+                if (TryParseLine(line, out var start, out var size, out var name))
                 {
-                    _pending.Add((start, size));
+                    _pending.Add((start, size, IsStubName(name)));
                 }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return;
+            return false;
         }
-        if (_pending.Count > 0)
+        if (_pending.Count == 0)
         {
-            var all = _starts.Zip(_ends, (s, e) => (s, e - s)).Concat(_pending).OrderBy(r => r.Item1).ToArray();
-            _starts = all.Select(r => r.Item1).ToArray();
-            _ends = all.Select(r => r.Item1 + r.Item2).ToArray();
-            _pending.Clear();
+            return false;
         }
+        var all = Enumerable.Range(0, _starts.Length).Select(i => (_starts[i], _ends[i] - _starts[i], _stubs[i])).Concat(_pending).OrderBy(r => r.Item1).ToArray();
+        _starts = all.Select(r => r.Item1).ToArray();
+        _ends = all.Select(r => r.Item1 + r.Item2).ToArray();
+        _stubs = all.Select(r => r.Item3).ToArray();
+        _pending.Clear();
+        return true;
     }
 
-    /// <summary>The start of the jitted code that holds the address, if the map lists it.</summary>
-    public ulong? StartOf(ulong address)
+    /// <summary>The start of the code that holds the address, and whether it is a runtime stub, if the map lists it.</summary>
+    public bool TryFind(ulong address, out ulong start, out bool isStub)
     {
         var index = Array.BinarySearch(_starts, address);
         if (index < 0)
         {
             index = ~index - 1;
         }
+        // A few steps back cover a short entry that starts before and ends after a longer one's start.
         for (var i = index; i >= 0 && i > index - 4; i--)
         {
             if (address >= _starts[i] && address < _ends[i])
             {
-                return _starts[i];
+                (start, isStub) = (_starts[i], _stubs[i]);
+                return true;
             }
         }
-        return null;
+        (start, isStub) = (0, false);
+        return false;
     }
+
+    /// <summary>The runtime lists its stubs (precode, dispatch, dynamic helpers) as <c>stub &lt;what&gt;</c>.</summary>
+    public static bool IsStubName(string name) => name.StartsWith("stub", StringComparison.Ordinal);
 
     /// <summary>Parses <c>0x7f5622073070 f4 name</c> (start with 0x, size in hex, the rest is the name).</summary>
     public static bool TryParseLine(string line, out ulong start, out ulong size, out string name)

@@ -2,6 +2,16 @@ using System.Runtime.InteropServices;
 
 namespace Pluggable.Unwinding;
 
+/// <summary>Reads a process's memory: the stack words a walk needs, and the code bytes of its functions' prologues and epilogues.</summary>
+public interface IProcessMemory
+{
+    /// <summary>Reads eight bytes at an address; false when the address is not readable.</summary>
+    bool TryReadWord(ulong address, out ulong value);
+
+    /// <summary>Reads up to <paramref name="buffer"/>'s length of bytes at an address; returns how many were read.</summary>
+    int Read(ulong address, Span<byte> buffer);
+}
+
 /// <summary>Another process's memory, read with process_vm_readv (allowed to a ptrace-capable reader: root, or same user where Yama permits).</summary>
 public sealed unsafe partial class ProcessMemory(int pid) : IProcessMemory
 {
@@ -36,10 +46,11 @@ public sealed unsafe partial class ProcessMemory(int pid) : IProcessMemory
 
 /// <summary>
 /// The top of a thread's stack as one window (read once from the stack pointer while the thread is stopped, or copied
-/// from a perf sample), so a walk costs no system call per frame. Reads past the window go to the process, a page at
-/// a time, and are kept for the rest of the walk.
+/// from a perf sample), so a walk costs no system call per frame. When <paramref name="readPastWindow"/> (the thread
+/// is stopped), reads past the window go to the process, a page at a time, kept for the rest of the walk; otherwise
+/// (a perf sample's copy, of a thread that has run on since) they fail.
 /// </summary>
-public sealed class StackWindow(IProcessMemory process, int size = 32 * 1024) : IProcessMemory
+public sealed class StackWindow(IProcessMemory process, int size, bool readPastWindow) : IProcessMemory
 {
     private const int PageSize = 4096;
     private readonly byte[] _window = new byte[size];
@@ -75,6 +86,11 @@ public sealed class StackWindow(IProcessMemory process, int size = 32 * 1024) : 
         {
             value = BitConverter.ToUInt64(_window, (int)(address - _start));
             return true;
+        }
+        if (!readPastWindow)
+        {
+            value = 0;
+            return false;
         }
         var pageStart = address & ~(ulong)(PageSize - 1);
         if (!_pages.TryGetValue(pageStart, out var page))

@@ -1,105 +1,131 @@
 namespace Pluggable.Unwinding;
 
-/// <summary>Finds where the function holding an address starts.</summary>
-public interface ICodeLocator
+/// <summary>Why a stack walk ended.</summary>
+public enum WalkEnd : byte
 {
-    /// <summary>The start of the function that holds the address, or null when this locator does not know it.</summary>
-    ulong? StartOf(ulong address);
+    /// <summary>At the thread's first frame (<c>clone3</c>, <c>_start</c>): the stack is whole.</summary>
+    ThreadEntry,
+
+    /// <summary>At the most frames a walk keeps.</summary>
+    TooDeep,
+
+    /// <summary>In code without unwind info, where the frame pointer led nowhere either.</summary>
+    NoUnwindInfo,
+
+    /// <summary>The stack past this frame was not readable (not in a perf sample's copy of the stack, or unmapped).</summary>
+    StackNotReadable,
+
+    /// <summary>What should be the return address points at no code.</summary>
+    ReturnAddressNotCode,
+
+    /// <summary>The caller's frame would not lie above this one: the rule or a register was wrong.</summary>
+    StackNotGrowing,
 }
 
-/// <summary>Asks several locators in turn (jitted code, then native code).</summary>
-public sealed class CodeLocators(params IReadOnlyList<ICodeLocator> locators) : ICodeLocator
+/// <summary>A walk's frames count, and where and why it ended.</summary>
+public readonly record struct WalkResult(int Count, WalkEnd End, CodeKind EndedIn)
 {
-    public ulong? StartOf(ulong address)
-    {
-        foreach (var locator in locators)
-        {
-            if (locator.StartOf(address) is { } start)
-            {
-                return start;
-            }
-        }
-        return null;
-    }
+    /// <summary>True when the frames past the stack the walk could read came from the kernel's frame-pointer callchain.</summary>
+    public bool ContinuedFromCallchain { get; init; }
 }
 
-/// <summary>Reads a process's memory: the stack words a walk needs, and the code bytes of its functions' prologues.</summary>
-public interface IProcessMemory
+/// <summary>What a walk asks of a process's code.</summary>
+public interface IFrameRules
 {
-    /// <summary>Reads eight bytes at an address; false when the address is not readable.</summary>
-    bool TryReadWord(ulong address, out ulong value);
+    /// <summary>True when the address lies in executable memory: the only place a return address can point.</summary>
+    bool IsCode(ulong address);
 
-    /// <summary>Reads up to <paramref name="buffer"/>'s length of bytes at an address; returns how many were read.</summary>
-    int Read(ulong address, Span<byte> buffer);
+    /// <summary>
+    /// How to find the caller of the frame at <paramref name="address"/>: the instruction a thread is at when
+    /// <paramref name="exact"/>, else one inside a call instruction (a return address moved back by one).
+    /// False when the code has no rule; <paramref name="kind"/> says what code it is either way.
+    /// </summary>
+    bool TryGetRule(ulong address, bool exact, out FrameRule rule, out CodeKind kind);
 }
 
 /// <summary>
-/// Walks a thread's stack from its registers: through frame pointers where functions keep them, and through functions
-/// that keep none by their prologue (see <see cref="Prologue"/>), so that a frameless function neither hides its
-/// caller nor is hidden. Functions are found by <see cref="ICodeLocator"/>: jitted code in the perf map, native code by
-/// its ELF symbols. Code neither knows (ReadyToRun code, stripped libraries such as libcoreclr) is taken to keep a
-/// frame pointer, as libcoreclr and the JIT's unoptimized code do.
+/// Walks a thread's stack from its registers, frame by frame, with the rule <see cref="IFrameRules"/> gives for each
+/// frame's code (DWARF CFI, ReadyToRun unwind info, jitted prologues and epilogues), so frames that keep no frame
+/// pointer, or use rbp for something else, neither hide their callers nor are hidden. Where code has no rule, it
+/// tries the frame pointer chain. Every return address must point at code and every caller's frame lie above its
+/// callee's, so a wrong step ends the walk instead of adding made-up frames.
 /// </summary>
-public sealed class StackUnwinder(ICodeLocator code, IProcessMemory memory)
+public sealed class StackUnwinder(IFrameRules code, IProcessMemory stack)
 {
-    private const int PrologueBytes = 48;
-    private readonly Dictionary<ulong, Prologue?> _prologues = [];
+    // struct ucontext_t on x86-64 Linux: flags, link and stack_t (24 bytes) before mcontext's gregs, in which rbp,
+    // rsp and rip are registers 10, 15 and 16.
+    private const int SignalFramePointer = 40 + (10 * 8);
+    private const int SignalStackPointer = 40 + (15 * 8);
+    private const int SignalInstructionPointer = 40 + (16 * 8);
 
-    /// <summary>Walks from (ip, sp, bp); writes code addresses leaf first (callers moved back into their call) and returns how many.</summary>
-    public int Unwind(ulong ip, ulong sp, ulong bp, Span<ulong> output)
+    /// <summary>Walks from (ip, sp, bp); writes code addresses leaf first (callers moved back into their call instruction).</summary>
+    public WalkResult Unwind(ulong ip, ulong sp, ulong bp, Span<ulong> output)
     {
         var count = 0;
         var pc = ip;
-        output[count++] = pc;
-        while (count < output.Length)
+        var exact = true;
+        while (true)
         {
-            ulong returnAddress;
-            var prologue = PrologueAt(pc, out var offset);
-            if (prologue is { } known && (!known.PushesFramePointer || offset < known.FramePointerSetEnd))
+            if (count == output.Length)
             {
-                // No frame pointer (or not set yet, in the prologue): the return address lies above what the function pushed.
-                var size = (ulong)known.StackBytesAt(offset);
-                if (!memory.TryReadWord(sp + size, out returnAddress))
+                return new WalkResult(count, WalkEnd.TooDeep, CodeKind.None);
+            }
+            var address = exact ? pc : pc - 1;
+            output[count++] = address;
+            if (!code.TryGetRule(address, exact, out var rule, out var kind))
+            {
+                if (kind == CodeKind.None)
                 {
-                    break;
+                    return new WalkResult(count, WalkEnd.ReturnAddressNotCode, kind);
                 }
-                sp += size + 8;
-            }
-            else
-            {
-                if (bp < sp || (bp & 7) != 0 || !memory.TryReadWord(bp + 8, out returnAddress) || !memory.TryReadWord(bp, out var savedBp))
+                rule = FrameRule.FramePointerChain;
+                if (bp < sp || (bp & 7) != 0)
                 {
-                    break;
+                    return new WalkResult(count, WalkEnd.NoUnwindInfo, kind);
                 }
-                sp = bp + 16;
-                bp = savedBp;
             }
-            if (returnAddress < 0x1000)
+            switch (rule.Kind)
             {
-                break;
+                case FrameRuleKind.Outermost:
+                    return new WalkResult(count, WalkEnd.ThreadEntry, kind);
+                case FrameRuleKind.SignalReturn:
+                    if (!stack.TryReadWord(sp + SignalInstructionPointer, out var interruptedIp)
+                        || !stack.TryReadWord(sp + SignalStackPointer, out var interruptedSp)
+                        || !stack.TryReadWord(sp + SignalFramePointer, out var interruptedBp))
+                    {
+                        return new WalkResult(count, WalkEnd.StackNotReadable, kind);
+                    }
+                    if (!code.IsCode(interruptedIp))
+                    {
+                        return new WalkResult(count, WalkEnd.ReturnAddressNotCode, kind);
+                    }
+                    // The handler interrupted this instruction: it is exact, not a return address.
+                    (pc, sp, bp, exact) = (interruptedIp, interruptedSp, interruptedBp, true);
+                    continue;
             }
-            pc = returnAddress;
-            output[count++] = returnAddress - 1;
+            var cfaBase = rule.Register == CfaRegister.StackPointer ? sp : bp;
+            if (rule.Register == CfaRegister.FramePointer && (bp < sp || (bp & 7) != 0))
+            {
+                return new WalkResult(count, WalkEnd.StackNotGrowing, kind);
+            }
+            var cfa = cfaBase + (ulong)(long)rule.CfaOffset;
+            if (cfa <= sp)
+            {
+                return new WalkResult(count, WalkEnd.StackNotGrowing, kind);
+            }
+            if (!stack.TryReadWord(cfa + unchecked((ulong)FrameRule.ReturnAddressOffset), out var returnAddress))
+            {
+                return new WalkResult(count, WalkEnd.StackNotReadable, kind);
+            }
+            if (rule.SavedFramePointerOffset != 0 && !stack.TryReadWord(cfa + (ulong)(long)rule.SavedFramePointerOffset, out bp))
+            {
+                return new WalkResult(count, WalkEnd.StackNotReadable, kind);
+            }
+            if (!code.IsCode(returnAddress))
+            {
+                return new WalkResult(count, WalkEnd.ReturnAddressNotCode, kind);
+            }
+            (pc, sp, exact) = (returnAddress, cfa, false);
         }
-        return count;
-    }
-
-    /// <summary>The prologue of the function holding <paramref name="pc"/>, and pc's offset in it; null when no locator knows the function or its bytes cannot be read.</summary>
-    private Prologue? PrologueAt(ulong pc, out int offset)
-    {
-        offset = 0;
-        if (code.StartOf(pc) is not { } start)
-        {
-            return null;
-        }
-        offset = (int)Math.Min(pc - start, int.MaxValue);
-        if (!_prologues.TryGetValue(start, out var prologue))
-        {
-            Span<byte> code = stackalloc byte[PrologueBytes];
-            var read = memory.Read(start, code);
-            prologue = read > 0 ? Prologue.Analyze(code[..read]) : null;
-            _prologues[start] = prologue;
-        }
-        return prologue;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Pluggable.Core.Profiles;
 using Pluggable.Symbolization;
 using Pluggable.Testing;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Tests.Symbolization;
 

@@ -1,163 +1,191 @@
-using Pluggable.Testing;
 using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Tests.Unwinding;
 
-/// <summary>The hybrid unwinder on a made-up process: a stack in memory, jitted methods with and without frame pointers.</summary>
-public class StackUnwinderTests : IDisposable
+/// <summary>The walk itself, over a made-up process whose rules and memory the test sets.</summary>
+public class StackUnwinderTests
 {
-    // Prologues as the .NET JIT emits them on x64.
-    private static readonly byte[] Framed = [0x55, 0x48, 0x8B, 0xEC, 0x48, 0x83, 0xEC, 0x20];             // push rbp; mov rbp, rsp; sub rsp, 0x20
-    private static readonly byte[] FramelessLeaf = [0x48, 0x83, 0xEC, 0x18, 0xC5, 0xF8, 0x77];              // sub rsp, 0x18; vzeroupper
-    private static readonly byte[] FramelessWithPushes = [0x56, 0x53, 0x48, 0x83, 0xEC, 0x28, 0x33, 0xC0]; // push rsi; push rbx; sub rsp, 0x28; xor eax, eax
-
-    private const ulong Main = 0x7000_1000, Middle = 0x7000_2000, Leaf = 0x7000_3000;
-    private readonly TempFolder _folder = new("pluggable-unwind");
-
-    public void Dispose() => _folder.Dispose();
+    private const ulong Main = 0x5000_0000;
+    private const ulong Middle = 0x5000_1000;
+    private const ulong Leaf = 0x5000_2000;
+    private const ulong Entry = 0x5000_3000;
+    private const ulong SignalReturn = 0x5000_4010;
+    private const ulong Sp = 0x7ffd_0000_1000;
 
     [Fact]
-    public void Prologue_reads_pushes_and_stack_allocation_and_spots_a_frame_pointer()
+    public void Each_frames_rule_leads_to_its_caller_and_the_walk_ends_whole_at_the_threads_entry()
     {
-        Prologue.Analyze(Framed).PushesFramePointer.Should().BeTrue();
-        var frameless = Prologue.Analyze(FramelessWithPushes);
-        frameless.PushesFramePointer.Should().BeFalse();
-        frameless.StackBytesAt(0).Should().Be(0);
-        frameless.StackBytesAt(1).Should().Be(8, "after push rsi");
-        frameless.StackBytesAt(2).Should().Be(16, "after push rbx");
-        frameless.StackBytesAt(100).Should().Be(16 + 0x28, "in the body");
-        Prologue.Analyze([0x48, 0x81, 0xEC, 0x00, 0x01, 0x00, 0x00]).StackBytesAt(7).Should().Be(0x100);
-    }
-
-    [Fact]
-    public void Prologue_of_native_code_skips_endbr64_and_counts_a_push_of_rbp_without_a_frame_as_a_push()
-    {
-        // gcc -O2 with CET: endbr64; push rbp; push rbx; sub rsp, 0x10 (rbp used as a general register)
-        var native = Prologue.Analyze([0xF3, 0x0F, 0x1E, 0xFA, 0x55, 0x53, 0x48, 0x83, 0xEC, 0x10, 0x0F, 0x28]);
-        // The JIT's framed prologue: push rbp; push rdi; push rsi; sub rsp, 0x30; lea rbp, [rsp+0x40]
-        var jitFramed = Prologue.Analyze([0x55, 0x57, 0x56, 0x48, 0x83, 0xEC, 0x30, 0x48, 0x8D, 0x6C, 0x24, 0x40, 0x33, 0xC0]);
-
-        native.PushesFramePointer.Should().BeFalse();
-        native.StackBytesAt(100).Should().Be(8 + 8 + 0x10);
-        jitFramed.PushesFramePointer.Should().BeTrue();
-        jitFramed.FramePointerSetEnd.Should().Be(12);
-        jitFramed.StackBytesAt(3).Should().Be(24, "in the prologue the frame is found from the stack pointer");
-    }
-
-    [Fact]
-    public void A_frameless_leaf_keeps_its_caller_and_the_walk_goes_on_by_frame_pointers()
-    {
-        // Main (framed) calls Middle (framed) calls Leaf (frameless, 0x18 bytes of locals); sampled in Leaf's body.
+        // Leaf: frameless, 0x18 bytes; Middle: rbp as a general register, pushed 8 bytes below its return address; Main: framed.
+        var code = new FakeCode();
+        code.Rule(Leaf, FrameRule.StackPointerBased(0x18, 0));
+        code.Rule(Middle, FrameRule.StackPointerBased(0x30, 8));
+        code.Rule(Main, FrameRule.FramePointerChain);
+        code.Rule(Entry, FrameRule.Outermost);
         var memory = new FakeMemory();
-        memory.Code(Main, Framed);
-        memory.Code(Middle, Framed);
-        memory.Code(Leaf, FramelessLeaf);
-        const ulong sp = 0x7ffd_0000_1000;
-        const ulong middleBp = sp + 0x18 + 8 + 0x20;   // Middle's frame: its saved rbp, then its return address
-        const ulong mainBp = middleBp + 0x40;
-        memory.Word(sp + 0x18, Middle + 0x30);          // Leaf's return address, into Middle
-        memory.Word(middleBp, mainBp);
-        memory.Word(middleBp + 8, Main + 0x50);         // Middle's return address, into Main
+        const ulong middleSp = Sp + 0x20;
+        const ulong mainSp = middleSp + 0x38;
+        const ulong mainBp = mainSp + 0x40;
+        memory.Word(Sp + 0x18, Middle + 0x30);
+        memory.Word(middleSp + 0x30, Main + 0x50);
+        memory.Word(middleSp + 0x28, mainBp);     // where Middle pushed Main's rbp
         memory.Word(mainBp, 0);
-        memory.Word(mainBp + 8, 0);
+        memory.Word(mainBp + 8, Entry + 0x10);
 
-        var frames = Unwind(memory, ip: Leaf + 0x10, sp, bp: middleBp);
+        var (frames, walk) = Unwind(code, memory, ip: Leaf + 0x10, bp: 0xdead_beef);
 
-        frames.Should().Equal(Leaf + 0x10, Middle + 0x30 - 1, Main + 0x50 - 1);
+        frames.Should().Equal(Leaf + 0x10, Middle + 0x30 - 1, Main + 0x50 - 1, Entry + 0x10 - 1);
+        walk.End.Should().Be(WalkEnd.ThreadEntry);
     }
 
     [Fact]
-    public void A_frameless_method_in_the_middle_keeps_its_caller()
+    public void A_return_address_into_no_code_ends_the_walk_without_a_made_up_frame()
     {
-        // Main (framed) calls Middle (frameless: push rsi; push rbx; sub rsp, 0x28) calls Leaf (framed).
+        var code = new FakeCode();
+        code.Rule(Leaf, FrameRule.StackPointerBased(0x18, 0));
         var memory = new FakeMemory();
-        memory.Code(Main, Framed);
-        memory.Code(Middle, FramelessWithPushes);
-        memory.Code(Leaf, Framed);
-        const ulong sp = 0x7ffd_0000_2000;
-        const ulong leafBp = sp + 0x20;                 // Leaf: sub rsp, 0x20 below its saved rbp
-        const ulong middleSp = leafBp + 16;             // after Leaf's saved rbp and return address
-        const ulong mainBp = middleSp + 0x38 + 8 + 0x20;
-        memory.Word(leafBp, mainBp);                    // Leaf saved the rbp Middle left alone: Main's
-        memory.Word(leafBp + 8, Middle + 0x40);
-        memory.Word(middleSp + 0x38, Main + 0x60);      // Middle's return address above its 0x38 bytes
-        memory.Word(mainBp, 0);
-        memory.Word(mainBp + 8, 0);
+        memory.Word(Sp + 0x18, 0xffff_ffff_a000_1234);
 
-        var frames = Unwind(memory, ip: Leaf + 0x12, sp, bp: leafBp);
+        var (frames, walk) = Unwind(code, memory, ip: Leaf + 0x10, bp: 0);
 
-        frames.Should().Equal(Leaf + 0x12, Middle + 0x40 - 1, Main + 0x60 - 1);
+        frames.Should().Equal(Leaf + 0x10);
+        walk.End.Should().Be(WalkEnd.ReturnAddressNotCode);
     }
 
     [Fact]
-    public void A_walk_over_a_copied_stack_reads_past_the_copy_from_the_process()
+    public void Code_without_a_rule_is_walked_by_its_frame_pointer()
     {
-        // Main (framed) calls Leaf (framed); the copy holds only Leaf's frame, Main's lies past it.
+        var code = new FakeCode();
+        code.Unlisted(Middle);
+        code.Rule(Entry, FrameRule.Outermost);
         var memory = new FakeMemory();
-        memory.Code(Main, Framed);
-        memory.Code(Leaf, Framed);
-        const ulong sp = 0x7ffd_0000_3000;
-        const ulong leafBp = sp + 0x20;
-        const ulong mainBp = sp + 0x400;
-        var copy = new byte[0x30];
-        BitConverter.TryWriteBytes(copy.AsSpan(0x20), mainBp);
-        BitConverter.TryWriteBytes(copy.AsSpan(0x28), Main + 0x60);
-        memory.Word(mainBp, 0);
-        memory.Word(mainBp + 8, 0);
-        memory.Word(mainBp - 8, 0);
-        var window = new StackWindow(memory, 0x30);
-        window.Load(sp, copy);
+        const ulong bp = Sp + 0x40;
+        memory.Word(bp, 0);
+        memory.Word(bp + 8, Entry + 4);
+
+        var (frames, walk) = Unwind(code, memory, ip: Middle + 8, bp);
+
+        frames.Should().Equal(Middle + 8, Entry + 4 - 1);
+        walk.End.Should().Be(WalkEnd.ThreadEntry);
+    }
+
+    [Fact]
+    public void A_signal_handlers_frame_gives_the_interrupted_instruction_as_it_was()
+    {
+        var code = new FakeCode();
+        code.Rule(SignalReturn, FrameRule.SignalReturn);
+        code.Rule(Leaf, FrameRule.StackPointerBased(0, 0));
+        code.Rule(Entry, FrameRule.Outermost);
+        var memory = new FakeMemory();
+        const ulong ucontext = Sp + 0x20;
+        const ulong interruptedSp = Sp + 0x800;
+        memory.Word(Sp + 0x18, SignalReturn);                   // the handler returns into the trampoline
+        memory.Word(ucontext + 40 + (10 * 8), 0x1234);          // rbp
+        memory.Word(ucontext + 40 + (15 * 8), interruptedSp);   // rsp
+        memory.Word(ucontext + 40 + (16 * 8), Leaf + 0x44);     // rip
+        memory.Word(interruptedSp, Entry + 2);
+        code.Rule(Main, FrameRule.StackPointerBased(0x10, 0));
+        memory.Word(Sp + 0x10, 0);
+
+        var (frames, walk) = Unwind(code, memory, ip: Main, bp: 0, sp: Sp + 8);
+
+        frames.Should().Equal(Main, SignalReturn - 1, Leaf + 0x44, Entry + 2 - 1);
+        walk.End.Should().Be(WalkEnd.ThreadEntry);
+    }
+
+    [Fact]
+    public void A_walk_over_a_perf_samples_copy_ends_where_the_copy_ends()
+    {
+        var code = new FakeCode();
+        code.Rule(Leaf, FrameRule.StackPointerBased(0x18, 0));
+        code.Rule(Middle, FrameRule.StackPointerBased(0x100, 0));
+        var memory = new FakeMemory();
+        memory.Word(Sp + 0x18, Middle + 4);
+        memory.Word(Sp + 0x20 + 0x100, Main + 4);   // in the process, but past the copy
+        var copy = new byte[0x40];
+        BitConverter.TryWriteBytes(copy.AsSpan(0x18), Middle + 4);
+        var window = new StackWindow(memory, 0x40, readPastWindow: false);
+        window.Load(Sp, copy);
 
         var output = new ulong[8];
-        var count = new StackUnwinder(Map(), window).Unwind(Leaf + 0x12, sp, leafBp, output);
+        var walk = new StackUnwinder(code, window).Unwind(Leaf, Sp, 0, output);
 
-        output[..count].Should().Equal(Leaf + 0x12, Main + 0x60 - 1);
+        output[..walk.Count].Should().Equal(Leaf, Middle + 4 - 1);
+        walk.End.Should().Be(WalkEnd.StackNotReadable);
     }
 
-    private ulong[] Unwind(FakeMemory memory, ulong ip, ulong sp, ulong bp)
+    [Fact]
+    public void A_stopped_threads_stack_is_read_past_the_window_from_the_process()
+    {
+        var code = new FakeCode();
+        code.Rule(Leaf, FrameRule.StackPointerBased(0x18, 0));
+        code.Rule(Middle, FrameRule.StackPointerBased(0x100, 0));
+        code.Rule(Main, FrameRule.Outermost);
+        var memory = new FakeMemory();
+        memory.Word(Sp + 0x18, Middle + 4);
+        memory.Word(Sp + 0x20 + 0x100, Main + 4);
+        for (var word = Sp; word < Sp + 0x40; word += 8)
+        {
+            memory.Word(word, memory.ReadOr(word));
+        }
+        var window = new StackWindow(memory, 0x40, readPastWindow: true);
+        window.MoveTo(Sp);
+
+        var output = new ulong[8];
+        var walk = new StackUnwinder(code, window).Unwind(Leaf, Sp, 0, output);
+
+        output[..walk.Count].Should().Equal(Leaf, Middle + 4 - 1, Main + 4 - 1);
+        walk.End.Should().Be(WalkEnd.ThreadEntry);
+    }
+
+    private static (ulong[] Frames, WalkResult Walk) Unwind(FakeCode code, FakeMemory memory, ulong ip, ulong bp, ulong sp = Sp)
     {
         var output = new ulong[16];
-        var count = new StackUnwinder(Map(), memory).Unwind(ip, sp, bp, output);
-        return output[..count];
+        var walk = new StackUnwinder(code, memory).Unwind(ip, sp, bp, output);
+        return (output[..walk.Count], walk);
     }
 
-    private JitCodeMap Map()
+    /// <summary>Functions of 0x1000 bytes at the addresses given a rule; the rest is no code.</summary>
+    private sealed class FakeCode : IFrameRules
     {
-        var path = _folder.File("perf-1.map");
-        File.WriteAllLines(path, [$"0x{Main:x} 100 void [t] T::Main()[OptimizedTier1]", $"0x{Middle:x} 100 void [t] T::Middle()[OptimizedTier1]", $"0x{Leaf:x} 100 void [t] T::Leaf()[OptimizedTier1]"]);
-        var map = new JitCodeMap(path);
-        map.Refresh();
-        return map;
-    }
+        private readonly Dictionary<ulong, FrameRule?> _functions = [];
 
-    private sealed class FakeMemory : IProcessMemory
-    {
-        private readonly Dictionary<ulong, byte> _bytes = [];
+        public void Rule(ulong function, FrameRule rule) => _functions[function & ~0xFFFUL] = rule;
 
-        public void Code(ulong address, byte[] code)
+        public void Unlisted(ulong function) => _functions[function] = null;
+
+        public bool IsCode(ulong address) => _functions.ContainsKey(address & ~0xFFFUL);
+
+        public bool TryGetRule(ulong address, bool exact, out FrameRule rule, out CodeKind kind)
         {
-            for (var i = 0; i < code.Length; i++)
+            rule = default;
+            if (!_functions.TryGetValue(address & ~0xFFFUL, out var found))
             {
-                _bytes[address + (ulong)i] = code[i];
+                kind = CodeKind.None;
+                return false;
             }
+            kind = found is null ? CodeKind.UnlistedJitted : CodeKind.Jitted;
+            rule = found ?? default;
+            return found is not null;
         }
+    }
 
-        public void Word(ulong address, ulong value) => Code(address, BitConverter.GetBytes(value));
+    internal sealed class FakeMemory : IProcessMemory
+    {
+        private readonly Dictionary<ulong, ulong> _words = [];
 
-        public bool TryReadWord(ulong address, out ulong value)
-        {
-            Span<byte> word = stackalloc byte[8];
-            var read = Read(address, word);
-            value = BitConverter.ToUInt64(word);
-            return read == 8;
-        }
+        public void Word(ulong address, ulong value) => _words[address] = value;
+
+        public ulong ReadOr(ulong address) => _words.GetValueOrDefault(address);
+
+        public bool TryReadWord(ulong address, out ulong value) => _words.TryGetValue(address, out value);
 
         public int Read(ulong address, Span<byte> buffer)
         {
             var count = 0;
-            while (count < buffer.Length && _bytes.TryGetValue(address + (ulong)count, out var b))
+            while (count + 8 <= buffer.Length && _words.TryGetValue(address + (ulong)count, out var word))
             {
-                buffer[count++] = b;
+                BitConverter.TryWriteBytes(buffer[count..], word);
+                count += 8;
             }
             return count;
         }

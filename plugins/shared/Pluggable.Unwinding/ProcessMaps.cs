@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pluggable.Symbolization;
+namespace Pluggable.Unwinding;
 
 /// <summary>One line of /proc/&lt;pid&gt;/maps: an address range, its permissions and what backs it.</summary>
 public sealed record Mapping(ulong Start, ulong End, string Permissions, ulong Offset, long Inode, string Path)
