@@ -18,6 +18,13 @@ public enum FrameRuleKind : byte
 
     /// <summary>A signal handler's return trampoline: the interrupted thread's registers are in the ucontext at the stack pointer.</summary>
     SignalReturn,
+
+    /// <summary>
+    /// Jitted code compiled by on-stack replacement (OSR) for a long loop: it took over its unoptimized version's
+    /// frame, pushed a copy of that frame's saved rbp and made rbp its own, and its return address leads back into
+    /// the unoptimized code. That frame's rbp is gone, so it is walked from the stack pointer.
+    /// </summary>
+    OnStackReplacement,
 }
 
 /// <summary>
@@ -44,6 +51,8 @@ public readonly record struct FrameRule(FrameRuleKind Kind, CfaRegister Register
     public static FrameRule Outermost { get; } = new(FrameRuleKind.Outermost, CfaRegister.StackPointer, 0, 0);
 
     public static FrameRule SignalReturn { get; } = new(FrameRuleKind.SignalReturn, CfaRegister.StackPointer, 0, 0);
+
+    public static FrameRule OnStackReplacement { get; } = FramePointerChain with { Kind = FrameRuleKind.OnStackReplacement };
 
     /// <summary>A frame of <paramref name="stackBytes"/> pushed or allocated below its return address, rbp saved <paramref name="savedFramePointerDepth"/> bytes below it (0: not saved).</summary>
     public static FrameRule StackPointerBased(int stackBytes, int savedFramePointerDepth) =>

@@ -2,16 +2,26 @@ using System.Globalization;
 
 namespace Pluggable.Unwinding;
 
+/// <summary>What a perf map entry is.</summary>
+public enum JitCodeKind : byte
+{
+    Method,
+    Stub,
+
+    /// <summary>A method's loop compiled by on-stack replacement (see <see cref="FrameRuleKind.OnStackReplacement"/>).</summary>
+    OnStackReplacement,
+}
+
 /// <summary>
 /// The jitted code and runtime stubs of a process as its perf map (<c>/tmp/perf-&lt;pid&gt;.map</c>) lists them, read
 /// while the process runs: <see cref="Refresh"/> reads only what the runtime appended since the last call.
 /// </summary>
 public sealed class JitCodeMap(string path)
 {
-    private readonly List<(ulong Start, ulong Size, bool IsStub)> _pending = [];
+    private readonly List<(ulong Start, ulong Size, JitCodeKind Kind)> _pending = [];
     private ulong[] _starts = [];
     private ulong[] _ends = [];
-    private bool[] _stubs = [];
+    private JitCodeKind[] _kinds = [];
     private long _offset;
     private string _partialLine = "";
 
@@ -37,7 +47,7 @@ public sealed class JitCodeMap(string path)
             {
                 if (TryParseLine(line, out var start, out var size, out var name))
                 {
-                    _pending.Add((start, size, IsStubName(name)));
+                    _pending.Add((start, size, KindOf(name)));
                 }
             }
         }
@@ -49,16 +59,16 @@ public sealed class JitCodeMap(string path)
         {
             return false;
         }
-        var all = Enumerable.Range(0, _starts.Length).Select(i => (_starts[i], _ends[i] - _starts[i], _stubs[i])).Concat(_pending).OrderBy(r => r.Item1).ToArray();
+        var all = Enumerable.Range(0, _starts.Length).Select(i => (_starts[i], _ends[i] - _starts[i], _kinds[i])).Concat(_pending).OrderBy(r => r.Item1).ToArray();
         _starts = all.Select(r => r.Item1).ToArray();
         _ends = all.Select(r => r.Item1 + r.Item2).ToArray();
-        _stubs = all.Select(r => r.Item3).ToArray();
+        _kinds = all.Select(r => r.Item3).ToArray();
         _pending.Clear();
         return true;
     }
 
-    /// <summary>The start of the code that holds the address, and whether it is a runtime stub, if the map lists it.</summary>
-    public bool TryFind(ulong address, out ulong start, out bool isStub)
+    /// <summary>The start of the code that holds the address, and what code it is, if the map lists it.</summary>
+    public bool TryFind(ulong address, out ulong start, out JitCodeKind kind)
     {
         var index = Array.BinarySearch(_starts, address);
         if (index < 0)
@@ -70,16 +80,19 @@ public sealed class JitCodeMap(string path)
         {
             if (address >= _starts[i] && address < _ends[i])
             {
-                (start, isStub) = (_starts[i], _stubs[i]);
+                (start, kind) = (_starts[i], _kinds[i]);
                 return true;
             }
         }
-        (start, isStub) = (0, false);
+        (start, kind) = (0, JitCodeKind.Method);
         return false;
     }
 
-    /// <summary>The runtime lists its stubs (precode, dispatch, dynamic helpers) as <c>stub &lt;what&gt;</c>.</summary>
-    public static bool IsStubName(string name) => name.StartsWith("stub", StringComparison.Ordinal);
+    /// <summary>The runtime lists its stubs (precode, dispatch, dynamic helpers) as <c>stub &lt;what&gt;</c>, and OSR code with an <c>OSR]</c> tier.</summary>
+    public static JitCodeKind KindOf(string name) =>
+        name.StartsWith("stub", StringComparison.Ordinal) ? JitCodeKind.Stub
+        : name.EndsWith("OSR]", StringComparison.Ordinal) ? JitCodeKind.OnStackReplacement
+        : JitCodeKind.Method;
 
     /// <summary>Parses <c>0x7f5622073070 f4 name</c> (start with 0x, size in hex, the rest is the name).</summary>
     public static bool TryParseLine(string line, out ulong start, out ulong size, out string name)

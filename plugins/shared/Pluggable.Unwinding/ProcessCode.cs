@@ -86,10 +86,19 @@ public sealed class ProcessCode : IFrameRules, IDisposable
     private bool TryFindRule(ulong address, bool exact, out FrameRule rule, out CodeKind kind)
     {
         rule = default;
-        if (_jit.TryFind(address, out var start, out var isStub))
+        if (_jit.TryFind(address, out var start, out var jitKind))
         {
-            kind = isStub ? CodeKind.Stub : CodeKind.Jitted;
-            return isStub ? TryStubRule(address, exact, out rule) : TryJittedRule(address, start, exact, out rule);
+            kind = jitKind == JitCodeKind.Stub ? CodeKind.Stub : CodeKind.Jitted;
+            if (jitKind == JitCodeKind.Stub)
+            {
+                return TryStubRule(address, exact, out rule);
+            }
+            if (jitKind == JitCodeKind.OnStackReplacement && !(exact && TryEpilogueAt(address, out rule)))
+            {
+                rule = FrameRule.OnStackReplacement;
+                return true;
+            }
+            return TryJittedRule(address, start, exact, out rule);
         }
         var mapping = FindExecutable(address);
         if (mapping is null)
@@ -112,6 +121,17 @@ public sealed class ProcessCode : IFrameRules, IDisposable
         return elf is not null && elf.ToVirtualAddress(mapping.FileOffsetOf(address)) is { } virtualAddress && elf.CallFrames.TryFind(virtualAddress, out rule);
     }
 
+    public bool TryGetStackPointerRule(ulong address, out FrameRule rule)
+    {
+        rule = default;
+        if (!_jit.TryFind(address, out var start, out var kind) || kind != JitCodeKind.Method || PrologueOf(start) is not { } prologue)
+        {
+            return false;
+        }
+        rule = prologue.StackPointerRuleAt(Offset(address, start));
+        return true;
+    }
+
     /// <summary>Jitted code: its epilogue when the thread is in one, else what its prologue has done by then.</summary>
     private bool TryJittedRule(ulong address, ulong start, bool exact, out FrameRule rule)
     {
@@ -120,19 +140,30 @@ public sealed class ProcessCode : IFrameRules, IDisposable
         {
             return true;
         }
+        if (PrologueOf(start) is not { } prologue)
+        {
+            return false;
+        }
+        rule = prologue.RuleAt(Offset(address, start));
+        return true;
+    }
+
+    private static int Offset(ulong address, ulong start) => (int)Math.Min(address - start, int.MaxValue);
+
+    private Prologue? PrologueOf(ulong start)
+    {
         if (!_prologues.TryGetValue(start, out var prologue))
         {
             Span<byte> code = stackalloc byte[CodeBytes];
             var read = _memory.Read(start, code);
             if (read == 0)
             {
-                return false;
+                return null;
             }
             prologue = Prologue.Analyze(code[..read]);
             _prologues[start] = prologue;
         }
-        rule = prologue.RuleAt((int)Math.Min(address - start, int.MaxValue));
-        return true;
+        return prologue;
     }
 
     /// <summary>Stubs push nothing before they jump on; the few that call out (resolve workers) are called with the return address on top.</summary>

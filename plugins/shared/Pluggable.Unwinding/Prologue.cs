@@ -46,13 +46,16 @@ public sealed class Prologue
     /// <summary>How to find the caller from <paramref name="offset"/> bytes into the function, outside its epilogue.</summary>
     public FrameRule RuleAt(int offset)
     {
-        var savedDepth = offset >= _savedFramePointerEnd ? _savedFramePointerDepth : 0;
         if (SetsFramePointer && offset >= _framePointerSetEnd)
         {
-            return new FrameRule(FrameRuleKind.Call, CfaRegister.FramePointer, _framePointerCfaOffset, savedDepth == 0 ? 0 : -8 - savedDepth);
+            return new FrameRule(FrameRuleKind.Call, CfaRegister.FramePointer, _framePointerCfaOffset, -8 - _savedFramePointerDepth);
         }
-        return FrameRule.StackPointerBased(StackBytesAt(offset), savedDepth);
+        return StackPointerRuleAt(offset);
     }
+
+    /// <summary>The same frame found from the stack pointer, whether or not rbp is set: for a frame whose rbp was taken over (see <see cref="FrameRuleKind.OnStackReplacement"/>).</summary>
+    public FrameRule StackPointerRuleAt(int offset) =>
+        FrameRule.StackPointerBased(StackBytesAt(offset), offset >= _savedFramePointerEnd ? _savedFramePointerDepth : 0);
 
     /// <summary>
     /// Decodes pushes, stack allocations (<c>sub rsp</c>), <c>vzeroupper</c>, an <c>endbr64</c> first, and the instruction

@@ -41,6 +41,9 @@ public interface IFrameRules
     /// False when the code has no rule; <paramref name="kind"/> says what code it is either way.
     /// </summary>
     bool TryGetRule(ulong address, bool exact, out FrameRule rule, out CodeKind kind);
+
+    /// <summary>The rule of jitted code found from the stack pointer alone, for a frame whose rbp another took over; false for other code.</summary>
+    bool TryGetStackPointerRule(ulong address, out FrameRule rule);
 }
 
 /// <summary>
@@ -64,6 +67,7 @@ public sealed class StackUnwinder(IFrameRules code, IProcessMemory stack)
         var count = 0;
         var pc = ip;
         var exact = true;
+        var framePointerTakenOver = false;
         while (true)
         {
             if (count == output.Length)
@@ -84,6 +88,11 @@ public sealed class StackUnwinder(IFrameRules code, IProcessMemory stack)
                     return new WalkResult(count, WalkEnd.NoUnwindInfo, kind);
                 }
             }
+            if (framePointerTakenOver && rule.Register == CfaRegister.FramePointer && !code.TryGetStackPointerRule(address, out rule))
+            {
+                return new WalkResult(count, WalkEnd.NoUnwindInfo, kind);
+            }
+            framePointerTakenOver = rule.Kind == FrameRuleKind.OnStackReplacement;
             switch (rule.Kind)
             {
                 case FrameRuleKind.Outermost:

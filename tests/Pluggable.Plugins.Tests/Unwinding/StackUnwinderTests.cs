@@ -93,6 +93,31 @@ public class StackUnwinderTests
     }
 
     [Fact]
+    public void The_unoptimized_frame_under_an_on_stack_replacement_frame_is_walked_from_the_stack_pointer()
+    {
+        // Leaf (OSR code: rbp points at its copy of the caller's rbp) returns into Middle's unoptimized code, whose own
+        // rbp it took over: Middle is framed (0x60 bytes below its saved rbp) and must be found from rsp instead.
+        var code = new FakeCode();
+        code.Rule(Leaf, FrameRule.OnStackReplacement);
+        code.Rule(Middle, FrameRule.FramePointerChain);
+        code.StackPointerRules[Middle] = FrameRule.StackPointerBased(0x68, 8);
+        code.Rule(Entry, FrameRule.Outermost);
+        var memory = new FakeMemory();
+        const ulong osrBp = Sp + 0x10;
+        const ulong middleSp = osrBp + 16;
+        const ulong mainBp = middleSp + 0x400;
+        memory.Word(osrBp, mainBp);                        // the OSR code's copy of Middle's saved rbp
+        memory.Word(osrBp + 8, Middle + 0x20);             // the return into Middle's patchpoint call
+        memory.Word(middleSp + 0x60, mainBp);              // Middle's saved rbp
+        memory.Word(middleSp + 0x68, Entry + 8);           // Middle's return address
+
+        var (frames, walk) = Unwind(code, memory, ip: Leaf + 0x30, bp: osrBp);
+
+        frames.Should().Equal(Leaf + 0x30, Middle + 0x20 - 1, Entry + 8 - 1);
+        walk.End.Should().Be(WalkEnd.ThreadEntry);
+    }
+
+    [Fact]
     public void A_walk_over_a_perf_samples_copy_ends_where_the_copy_ends()
     {
         var code = new FakeCode();
@@ -153,7 +178,11 @@ public class StackUnwinderTests
 
         public void Unlisted(ulong function) => _functions[function] = null;
 
+        public Dictionary<ulong, FrameRule> StackPointerRules { get; } = [];
+
         public bool IsCode(ulong address) => _functions.ContainsKey(address & ~0xFFFUL);
+
+        public bool TryGetStackPointerRule(ulong address, out FrameRule rule) => StackPointerRules.TryGetValue(address & ~0xFFFUL, out rule);
 
         public bool TryGetRule(ulong address, bool exact, out FrameRule rule, out CodeKind kind)
         {
