@@ -27,12 +27,13 @@ public sealed class KernelSymbols
         {
             foreach (var line in File.ReadLines(path))
             {
-                // ffffffff81000000 T _stext [module]
-                var parts = line.Split(' ', 4);
-                if (parts.Length >= 3 && parts[1] is "t" or "T" or "w" or "W"
+                // "ffffffff81000000 T _stext", and for a module's code "ffffffffc0a01000 t nft_do_chain\t[nf_tables]"
+                var parts = line.Split(' ', 3);
+                if (parts.Length == 3 && parts[1] is "t" or "T" or "w" or "W"
                     && ulong.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var address) && address != 0)
                 {
-                    symbols.Add((address, parts[2]));
+                    var tab = parts[2].IndexOf('\t');
+                    symbols.Add((address, tab < 0 ? parts[2] : parts[2][..tab]));
                 }
             }
         }

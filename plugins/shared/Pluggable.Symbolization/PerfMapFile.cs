@@ -28,21 +28,20 @@ public static class PerfMapFile
         {
             if (JitCodeMap.TryParseLine(line, out var start, out var size, out var name))
             {
-                yield return (start, size, CleanName(name), name.EndsWith("OSR]", StringComparison.Ordinal));
+                yield return (start, size, CleanName(name), JitCodeMap.KindOf(name) == JitCodeKind.OnStackReplacement);
             }
         }
     }
 
     /// <summary>
     /// <c>Namespace.Type.Method</c> with generic arguments, as EventPipe-based event types name frames, from the perf
-    /// map's <c>returnType [Module] Namespace.Type::Method(params)[Tier]</c>. Stubs become <c>[stub] ...</c>.
+    /// map's <c>returnType [Module] Namespace.Type::Method(params)[Tier]</c>. Stubs become <c>[stub] kind</c>.
     /// </summary>
     public static string CleanName(string perfMapName)
     {
-        if (perfMapName.StartsWith("stub", StringComparison.Ordinal))
+        if (JitCodeMap.KindOf(perfMapName) == JitCodeKind.Stub)
         {
-            var space = perfMapName.IndexOf(' ');
-            return "[stub] " + (space > 0 ? perfMapName[(space + 1)..] : perfMapName);
+            return StubName(perfMapName);
         }
         var module = perfMapName.IndexOf(" [", StringComparison.Ordinal);
         var afterModule = module < 0 ? -1 : perfMapName.IndexOf("] ", module, StringComparison.Ordinal);
@@ -54,5 +53,26 @@ public static class PerfMapFile
             method = method[..parameters];
         }
         return method.Replace("::", ".", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>stub ReportStubBlock&lt;VSD_ResolveStub&gt;</c> becomes <c>[stub] VSD_ResolveStub</c>: the kind in brackets is
+    /// what the stub is, the function before it only what made it; for the runtime's dynamic helpers that function says
+    /// what the helper does (<c>CreateDictionaryLookupHelper&lt;DynamicHelper&gt;</c>: <c>[stub] DictionaryLookupHelper</c>).
+    /// </summary>
+    private static string StubName(string perfMapName)
+    {
+        var space = perfMapName.IndexOf(' ');
+        var what = space > 0 ? perfMapName[(space + 1)..] : perfMapName;
+        var open = what.IndexOf('<');
+        if (open <= 0 || !what.EndsWith('>'))
+        {
+            return "[stub] " + what;
+        }
+        var kind = what[(open + 1)..^1];
+        var maker = what[..open];
+        return kind == "DynamicHelper" && maker.StartsWith("Create", StringComparison.Ordinal) && maker.Length > "Create".Length
+            ? "[stub] " + maker["Create".Length..]
+            : "[stub] " + kind;
     }
 }

@@ -90,6 +90,8 @@ public class SymbolizationTests(ElfFixture elf) : IClassFixture<ElfFixture>
             "0x7f5622074000 1a0 instance void [System.Private.CoreLib] System.Collections.Generic.List`1[System.Int32]::AddWithResize(!0)[OptimizedTier1]",
             "0x7f5622075000 80 int32[] [exp] Exp.Burn::<Main>b__0_0(class System.String[])[OptimizedTier1OSR]",
             "0x7f5622076000 20 stub<1> AllocateTemporaryEntryPoints<PRECODE_STUB>",
+            "0x7f5622077000 400 stub ReportStubBlock<VSD_ResolveStub>",
+            "0x7f5622078000 21 stub CreateDictionaryLookupHelper<DynamicHelper>",
             "this line is not a map entry",
         ]);
 
@@ -99,10 +101,12 @@ public class SymbolizationTests(ElfFixture elf) : IClassFixture<ElfFixture>
             "Exp.Burn.Worker",
             "System.Collections.Generic.List`1[System.Int32].AddWithResize",
             "Exp.Burn.<Main>b__0_0",
-            "[stub] AllocateTemporaryEntryPoints<PRECODE_STUB>");
+            "[stub] PRECODE_STUB",
+            "[stub] VSD_ResolveStub",
+            "[stub] DictionaryLookupHelper");
         entries[0].Start.Should().Be(0x7f5622073070);
         entries[0].Size.Should().Be(0xf4);
-        entries.Select(e => e.IsOsr).Should().Equal(false, false, true, false);
+        entries.Select(e => e.IsOsr).Should().Equal(false, false, true, false, false, false);
     }
 
     [Fact]
@@ -122,12 +126,13 @@ public class SymbolizationTests(ElfFixture elf) : IClassFixture<ElfFixture>
     public void Kernel_addresses_are_named_from_kallsyms_when_visible()
     {
         using var folder = new TempFolder();
-        File.WriteAllLines(folder.File("kallsyms"), ["ffffffff81000000 T _stext", "ffffffff81000100 t do_syscall_64", "ffffffff81000200 D some_data"]);
+        File.WriteAllLines(folder.File("kallsyms"), ["ffffffff81000000 T _stext", "ffffffff81000100 t do_syscall_64", "ffffffff81000200 D some_data", "ffffffffc0001000 t ftrace_trampoline\t[__builtin__ftrace]"]);
 
         var kernel = KernelSymbols.Read(folder.File("kallsyms"));
 
         kernel.Available.Should().BeTrue();
         kernel.Lookup(0xffffffff81000150).Should().Be("do_syscall_64");
+        kernel.Lookup(0xffffffffc0001010).Should().Be("ftrace_trampoline", "a module's name is no part of its function's");
         KernelSymbols.Read("/nonexistent").Available.Should().BeFalse();
     }
 
