@@ -104,10 +104,18 @@ public sealed class ElfSymbols
         {
             return SymbolTable.Empty;
         }
+        // One function often has several names (glibc's clone3, __clone3 and __GI___clone3): the one callers use wins.
         return new SymbolTable(table.Entries
             .Where(e => e.Type == SymbolType.Function && e.Value != 0 && !string.IsNullOrEmpty(e.Name))
-            .Select(e => (e.Value, e.Size, e.Name)));
+            .GroupBy(e => (e.Value, e.Size))
+            .Select(aliases => (aliases.Key.Value, aliases.Key.Size, aliases.OrderBy(AliasRank).ThenBy(e => e.Name.Length).First().Name)));
     }
+
+    /// <summary>Exported before local names, and among those a plain name before glibc's internal aliases and underscored spellings.</summary>
+    private static (int Binding, bool Internal, int Underscores) AliasRank(SymbolEntry<ulong> symbol) =>
+        (symbol.Binding switch { SymbolBinding.Global => 0, SymbolBinding.Weak => 1, _ => 2 },
+         symbol.Name.StartsWith("__GI_", StringComparison.Ordinal),
+         symbol.Name.TakeWhile(c => c == '_').Count());
 
     private static string? DebugFileOf(string path, IELF elf)
     {
