@@ -31,6 +31,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _agentErrors = new();
     private readonly WalkStatistics _walks = new();
+    private Dictionary<string, string> _agentReport = [];
     private ulong[] _addresses = new ulong[512];
     private bool _stopped;
 
@@ -98,7 +99,11 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var targetExited = mapsAtStop is null;
         var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
-        var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "CPU time used by the thread since its previous sample", ["stack-walks"] = _walks.Describe() };
+        var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "the time between two ticks, for each thread found running at a tick", ["stack-walks"] = _walks.Describe() };
+        if (_agentReport.TryGetValue("not-running", out var notRunning) && notRunning != "0")
+        {
+            properties["not-running"] = $"{notRunning} times a thread in state R was not running at a tick (on the sampler's CPU, or just woken from a wait) and was not sampled";
+        }
         if (agentDiedEarly)
         {
             properties["sampler-exit"] = $"the sampler process exited early (code {_agent.ExitCode}): {AgentErrors()}".Trim();
@@ -172,9 +177,11 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             {
                 AddSample(line);
             }
-            else if (line.StartsWith("i ", StringComparison.Ordinal) && line.Split(' ').FirstOrDefault(f => f.StartsWith("walks=", StringComparison.Ordinal)) is { } walks)
+            else if (line.StartsWith("i ", StringComparison.Ordinal))
             {
-                _walks.AddEncoded(walks["walks=".Length..]);
+                var fields = line.Split(' ').Skip(1).Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
+                _walks.AddEncoded(fields.GetValueOrDefault("walks", ""));
+                _agentReport = fields;
             }
         }
         _ready.TrySetResult();

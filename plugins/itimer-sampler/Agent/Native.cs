@@ -25,14 +25,24 @@ internal static unsafe partial class Native
     /// <summary>Offsets in x86-64 <c>struct user_regs_struct</c> (27 registers of 8 bytes).</summary>
     public const int RegsSize = 27 * 8;
     public const int RbpOffset = 32;
+    public const int OrigRaxOffset = 120;
     public const int RipOffset = 128;
     public const int RspOffset = 152;
+
+    /// <summary>
+    /// System calls a thread waits in (futex, epoll, poll and select, sleeps, waits for children or signals), by their
+    /// x86-64 numbers: a thread stopped on its way back from one was waiting for the CPU after a wake-up, not running.
+    /// </summary>
+    public static readonly HashSet<long> WaitingSystemCalls = [202, 232, 281, 441, 7, 271, 23, 270, 35, 230, 61, 247, 130, 128, 34];
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial long ptrace(long request, int pid, nint address, nint data);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
+
+    [LibraryImport("libc")]
+    public static partial int sched_getcpu();
 
     public static int Errno => Marshal.GetLastPInvokeError();
 

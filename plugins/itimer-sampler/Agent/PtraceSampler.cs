@@ -19,6 +19,9 @@ internal sealed unsafe class PtraceSampler
     private static readonly TimeSpan ScanInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StopWait = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Between the tracer's wake-up on a thread's CPU and the tick's start, which is not measured.</summary>
+    private static readonly TimeSpan TracerSlack = TimeSpan.FromMicroseconds(100);
+
     private readonly Dictionary<int, TracedThread> _threads = [];
     private readonly byte[] _regs = new byte[Native.RegsSize];
     private readonly ulong[] _frames = new ulong[MaxFrames];
@@ -28,16 +31,19 @@ internal sealed unsafe class PtraceSampler
     private readonly WalkStatistics _walks = new();
     private readonly StringBuilder _line = new(1024);
     private readonly int _pid;
-    private readonly int _hz;
     private readonly TextWriter _output;
     private readonly TextWriter _errors;
+    private readonly long _period;
     private long _samples;
     private long _ticks;
+    private long _lastTick;
+    private long _notRunning;
+    private long _tickStart;
 
     public PtraceSampler(int pid, int hz, TextWriter output, TextWriter errors)
     {
         _pid = pid;
-        _hz = hz;
+        _period = Stopwatch.Frequency / hz;
         _output = output;
         _errors = errors;
         var memory = new ProcessMemory(pid);
@@ -58,8 +64,7 @@ internal sealed unsafe class PtraceSampler
         }
         _output.WriteLine("ready");
         _output.Flush();
-        var period = Stopwatch.Frequency / _hz;
-        var next = Stopwatch.GetTimestamp() + period;
+        var next = Stopwatch.GetTimestamp() + _period;
         var lastScan = Stopwatch.StartNew();
         var lastFlush = Stopwatch.StartNew();
         while (!stop.IsSet)
@@ -70,10 +75,10 @@ internal sealed unsafe class PtraceSampler
                 Thread.Sleep(1);
                 continue;
             }
-            next += period;
+            next += _period;
             if (Stopwatch.GetTimestamp() > next)
             {
-                next = Stopwatch.GetTimestamp() + period; // Fell behind (the machine is busy): skip, do not burst.
+                next = Stopwatch.GetTimestamp() + _period; // Fell behind (the machine is busy): skip, do not burst.
             }
             if (lastScan.Elapsed >= ScanInterval)
             {
@@ -94,36 +99,53 @@ internal sealed unsafe class PtraceSampler
         }
         DetachAll();
         _code.Dispose();
-        _output.WriteLine($"i ticks={_ticks} samples={_samples} walks={_walks.Encode()}");
+        _output.WriteLine($"i ticks={_ticks} samples={_samples} not-running={_notRunning} walks={_walks.Encode()}");
         _output.Flush();
         return 0;
     }
 
     /// <summary>
-    /// Interrupts every thread that is on a CPU (or waiting for one) and used CPU since its last sample, and samples
-    /// each as its stop arrives. A sleeping thread is left alone even if it ran briefly: its stack now shows where it
-    /// sleeps, not where it ran, and interrupting it would itself cost it CPU time. Its CPU time is carried to its next sample.
+    /// Interrupts the threads that may be running at this tick and samples each as its stop arrives, weighted by the
+    /// time since the last tick, as perf's cpu-clock samples whatever runs: a stack's weight estimates the CPU time
+    /// spent in it. State R means running or waiting for a CPU, so a thread counts as running only if it was not put
+    /// on a CPU again before it stopped (a running thread stops where it is, at once), unless all it waited for was
+    /// this tracer, which woke on its CPU and took it over for the tick (see <see cref="Sample"/>). A sleeping thread
+    /// is left alone even if it ran briefly: its stack now shows where it sleeps, not where it ran. (Weighting a sample
+    /// by all the CPU a thread used since its previous sample would hand its work to the spin-wait it is caught in
+    /// once the work is done.)
     /// </summary>
     private void Tick()
     {
         _ticks++;
+        var now = Stopwatch.GetTimestamp();
+        // After a stall (the machine is busy) a sample stands for the time it missed, but for no more than a few ticks.
+        var sinceLastTick = _lastTick == 0 ? _period : Math.Min(now - _lastTick, 4 * _period);
+        var weight = (long)(sinceLastTick * (1e9 / Stopwatch.Frequency));
+        _lastTick = now;
+        _tickStart = now;
+        var tracerCpu = Native.sched_getcpu();
+        var onTracersCpu = 0;
         foreach (var thread in _threads.Values)
         {
-            var cpu = thread.ReadCpuNanoseconds();
-            if (cpu is null)
+            // Each thread is stopped right after its state is read: a thread caught working but stopped later may
+            // already be spinning for its next work item.
+            if (thread.State != ThreadState.Running || thread.RunnableOn() is not { } cpu || thread.ReadSchedulerStatistics() is not { } statistics)
             {
                 continue;
             }
-            var used = cpu.Value - thread.LastCpu;
-            if (used > 0 && thread.State == ThreadState.Running && thread.IsOnCpu())
+            thread.AtTick = statistics;
+            thread.OnTracersCpu = cpu == tracerCpu;
+            thread.Weight = weight;
+            if (Native.ptrace(Native.PtraceInterrupt, thread.Tid, 0, 0) == 0)
             {
-                thread.LastCpu = cpu.Value;
-                thread.PendingCpu = used;
-                if (Native.ptrace(Native.PtraceInterrupt, thread.Tid, 0, 0) == 0)
-                {
-                    thread.State = ThreadState.Interrupting;
-                }
+                thread.State = ThreadState.Interrupting;
+                onTracersCpu += thread.OnTracersCpu ? 1 : 0;
             }
+        }
+        // The tracer took the CPU of one thread at most: of those waiting on its CPU, which one is not known, so each weighs its share.
+        foreach (var thread in _threads.Values.Where(t => t.State == ThreadState.Interrupting && t.OnTracersCpu))
+        {
+            thread.Weight = weight / onTracersCpu;
         }
         var deadline = Stopwatch.GetTimestamp() + (long)(StopWait.TotalSeconds * Stopwatch.Frequency);
         while (_threads.Values.Any(t => t.State == ThreadState.Interrupting) && Stopwatch.GetTimestamp() < deadline)
@@ -194,11 +216,21 @@ internal sealed unsafe class PtraceSampler
 
     private void Sample(TracedThread thread)
     {
+        if (!WasRunningAtTick(thread))
+        {
+            _notRunning++;
+            return;
+        }
         fixed (byte* regs = _regs)
         {
             if (Native.ptrace(Native.PtraceGetRegs, thread.Tid, 0, (nint)regs) != 0)
             {
                 return;
+            }
+            if (Native.WaitingSystemCalls.Contains(*(long*)(regs + Native.OrigRaxOffset)))
+            {
+                _notRunning++;
+                return; // Woken from a wait and not yet back on a CPU at the tick: nothing ran here.
             }
             var rip = *(ulong*)(regs + Native.RipOffset);
             var rbp = *(ulong*)(regs + Native.RbpOffset);
@@ -208,7 +240,7 @@ internal sealed unsafe class PtraceSampler
             _walks.Add(walk);
             var count = walk.Count;
             _line.Clear();
-            _line.Append("s ").Append(thread.Tid).Append(' ').Append(thread.PendingCpu);
+            _line.Append("s ").Append(thread.Tid).Append(' ').Append(thread.Weight);
             for (var i = 0; i < count; i++)
             {
                 _line.Append(' ').Append(_frames[i].ToString("x", CultureInfo.InvariantCulture));
@@ -216,6 +248,23 @@ internal sealed unsafe class PtraceSampler
             _output.WriteLine(_line);
             _samples++;
         }
+    }
+
+    /// <summary>
+    /// A running thread stops where it is, at once, without being put on a CPU again. One that was, waited for a CPU
+    /// at the tick; unless it sits on the tracer's CPU and waited no longer than the tracer has run since the tick:
+    /// then the tracer's own wake-up took its CPU, and it is what ran there.
+    /// </summary>
+    private bool WasRunningAtTick(TracedThread thread)
+    {
+        if (thread.ReadSchedulerStatistics() is not { } now)
+        {
+            return false;
+        }
+        var switches = now.Switches - thread.AtTick.Switches;
+        var waited = now.Waiting - thread.AtTick.Waiting;
+        var tracerRan = (Stopwatch.GetTimestamp() - _tickStart) * (1e9 / Stopwatch.Frequency);
+        return switches == 0 || (thread.OnTracersCpu && switches == 1 && waited <= tracerRan + TracerSlack.TotalNanoseconds);
     }
 
     private void ScanThreads()
@@ -246,7 +295,7 @@ internal sealed unsafe class PtraceSampler
                 continue;
             }
             var thread = new TracedThread(_pid, tid);
-            thread.LastCpu = thread.ReadCpuNanoseconds() ?? 0;
+
             _threads[tid] = thread;
         }
     }
@@ -276,6 +325,8 @@ internal sealed unsafe class PtraceSampler
         }
     }
 
+    private readonly record struct SchedulerStatistics(long Waiting, long Switches);
+
     private enum ThreadState
     {
         Running,
@@ -293,38 +344,52 @@ internal sealed unsafe class PtraceSampler
 
         public ThreadState State { get; set; }
 
-        public long LastCpu { get; set; }
+        /// <summary>Its scheduler statistics when it was found in state R at the last tick.</summary>
+        public SchedulerStatistics AtTick { get; set; }
 
-        public long PendingCpu { get; set; }
+        /// <summary>True when at the last tick it was on the CPU the tracer ran on.</summary>
+        public bool OnTracersCpu { get; set; }
 
-        /// <summary>True when the thread is running or runnable (state R in its stat).</summary>
-        public bool IsOnCpu()
+        /// <summary>What its next sample weighs: the nanoseconds since the previous tick.</summary>
+        public long Weight { get; set; }
+
+        /// <summary>The CPU a thread in state R (running or waiting for a CPU) is on, from its stat; null in any other state.</summary>
+        public int? RunnableOn()
         {
             try
             {
                 _stat ??= File.OpenHandle($"/proc/{pid}/task/{Tid}/stat");
                 var length = RandomAccess.Read(_stat, _buffer, 0);
-                // "tid (comm) S ...": the comm may hold spaces and parentheses, so the state follows the last ") ".
+                // "tid (comm) S ...": the comm may hold spaces and parentheses, so the fields follow the last ") ".
                 var text = Encoding.ASCII.GetString(_buffer, 0, length);
                 var close = text.LastIndexOf(") ", StringComparison.Ordinal);
-                return close > 0 && close + 2 < text.Length && text[close + 2] == 'R';
+                if (close < 0 || close + 2 >= text.Length || text[close + 2] != 'R')
+                {
+                    return null;
+                }
+                var fields = text[(close + 2)..].Split(' ');
+                // The state is the stat's field 3, the CPU it last ran on field 39.
+                return fields.Length > 36 && int.TryParse(fields[36], NumberStyles.None, CultureInfo.InvariantCulture, out var cpu) ? cpu : null;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return false;
+                return null;
             }
         }
 
-        /// <summary>Nanoseconds the thread has run on a CPU, from the first field of its schedstat; null once it is gone.</summary>
-        public long? ReadCpuNanoseconds()
+        /// <summary>The thread's schedstat: nanoseconds it waited on a run queue, and how many times it was put on a CPU; null once it is gone.</summary>
+        public SchedulerStatistics? ReadSchedulerStatistics()
         {
             try
             {
                 _schedstat ??= File.OpenHandle($"/proc/{pid}/task/{Tid}/schedstat");
                 var length = RandomAccess.Read(_schedstat, _buffer, 0);
-                var text = Encoding.ASCII.GetString(_buffer, 0, length);
-                var space = text.IndexOf(' ');
-                return long.TryParse(space > 0 ? text[..space] : text, NumberStyles.None, CultureInfo.InvariantCulture, out var ns) ? ns : null;
+                var fields = Encoding.ASCII.GetString(_buffer, 0, length).Trim().Split(' ');
+                return fields.Length >= 3
+                    && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var waiting)
+                    && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var switches)
+                    ? new SchedulerStatistics(waiting, switches)
+                    : null;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
