@@ -4,8 +4,9 @@ using System.Globalization;
 namespace Pluggable.Testing;
 
 /// <summary>
-/// A fixture workload (tests/Fixtures/Workload) running as its own process, for profiling by pid. It prints its
-/// counters every 100 ms; <see cref="Counter"/> reads the latest.
+/// A fixture (a workload of tests/Fixtures/Workload, or the shop service) running as its own process, for profiling
+/// by pid. It prints "ready &lt;pid&gt; ..." once running and its counters every 100 ms; <see cref="Counter"/> reads
+/// the latest. Closing its stdin ends it.
 /// </summary>
 public sealed class FixtureProcess : IAsyncDisposable
 {
@@ -17,16 +18,30 @@ public sealed class FixtureProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>The words of its "ready" line after the pid (the shop's address).</summary>
+    public IReadOnlyList<string> Ready { get; private set; } = [];
+
     public static string WorkloadAssembly => Path.Combine(AppContext.BaseDirectory, "Pluggable.Fixtures.Workload.dll");
 
     /// <summary>Starts a workload and waits until it runs.</summary>
-    public static async Task<FixtureProcess> StartAsync(string workload, int threads = 1)
+    public static Task<FixtureProcess> StartAsync(string workload, int threads = 1) =>
+        StartAsync(WorkloadAssembly, [workload, threads.ToString(CultureInfo.InvariantCulture)]);
+
+    /// <summary>Starts a fixture assembly with arguments (and environment variables) and waits until it runs.</summary>
+    public static async Task<FixtureProcess> StartAsync(string assembly, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
+        var workload = string.Join(' ', arguments);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(WorkloadAssembly);
-        start.ArgumentList.Add(workload);
-        start.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the fixture workload");
+        start.ArgumentList.Add(assembly);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the fixture {assembly}");
         var fixture = new FixtureProcess(process);
         var ready = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) =>
@@ -37,6 +52,7 @@ public sealed class FixtureProcess : IAsyncDisposable
             }
             if (e.Data.StartsWith("ready ", StringComparison.Ordinal))
             {
+                fixture.Ready = e.Data.Split(' ').Skip(2).ToArray();
                 ready.TrySetResult();
             }
             else if (e.Data.StartsWith("iterations=", StringComparison.Ordinal))
@@ -53,7 +69,7 @@ public sealed class FixtureProcess : IAsyncDisposable
         if (await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(30))) != ready.Task)
         {
             await fixture.DisposeAsync();
-            throw new TimeoutException($"the fixture workload '{workload}' did not start within 30 s");
+            throw new TimeoutException($"the fixture '{Path.GetFileName(assembly)} {workload}' did not start within 30 s");
         }
         // The runtime's diagnostics socket appears during start-up; give it a moment to be published.
         await Task.Delay(300);

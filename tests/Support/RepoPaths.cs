@@ -10,6 +10,9 @@ public static class RepoPaths
 
     public static string Tests => Path.Combine(Root, "tests");
 
+    /// <summary>The shop service fixture (tests/Fixtures/Service), built into a folder of its own.</summary>
+    public static string ServiceFixture => Path.Combine(Root, "artifacts", "fixtures", "service", "Pluggable.Fixtures.Service.dll");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
