@@ -16,6 +16,12 @@ public sealed class SymbolOptions
     /// <summary>The <c>server</c> value that turns the symbol server off; a null would not, because merging ignores nulls.</summary>
     public const string NoServer = "none";
 
+    /// <summary>
+    /// The environment variable that, when set, is the default <c>server</c> (a URL, or <c>none</c>), as
+    /// <c>DEBUGINFOD_URLS</c> is for debuginfod clients: for machines with no way out, and for test runs.
+    /// </summary>
+    public const string ServerVariable = "PLUGGABLE_SYMBOL_SERVER";
+
     public SymbolOptions(IReadOnlyList<string> paths, Uri? server, string cache)
     {
         Paths = paths;
@@ -23,17 +29,21 @@ public sealed class SymbolOptions
         Cache = cache;
     }
 
-    /// <summary>The defaults: no folders of one's own, Microsoft's server, the cache under the user's cache folder.</summary>
-    public static SymbolOptions Default => new([], MicrosoftServer, DefaultCache);
+    /// <summary>The defaults: no folders of one's own, <see cref="DefaultServer"/>, the cache under the user's cache folder.</summary>
+    public static SymbolOptions Default => new([], DefaultServer, DefaultCache);
 
     /// <summary>Folders of debug files searched before the cache and the server, in order. Default none.</summary>
     public IReadOnlyList<string> Paths { get; }
 
-    /// <summary>The SSQP symbol server missing debug files are fetched from, or null for none. Default <see cref="MicrosoftServer"/>.</summary>
+    /// <summary>The SSQP symbol server missing debug files are fetched from, or null for none. Default <see cref="DefaultServer"/>.</summary>
     public Uri? Server { get; }
 
     /// <summary>Where fetched debug files are kept, in the layout of dotnet-symbol's cache. Default <see cref="DefaultCache"/>.</summary>
     public string Cache { get; }
+
+    /// <summary><see cref="ServerVariable"/> when set, else <see cref="MicrosoftServer"/>; a bad value of the variable throws <see cref="OptionsException"/> naming it.</summary>
+    public static Uri? DefaultServer =>
+        Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } server ? ServerOf(server, ServerVariable) : MicrosoftServer;
 
     /// <summary><c>$XDG_CACHE_HOME/pluggable/symbols</c>, else <c>~/.cache/pluggable/symbols</c>.</summary>
     public static string DefaultCache
@@ -83,26 +93,29 @@ public sealed class SymbolOptions
         return array.Select((item, i) => AbsoluteFolder(item, $"symbols.paths[{i}]")).ToArray();
     }
 
-    private static Uri? ServerOf(JToken? token)
+    private static Uri? ServerOf(JToken? token) => token switch
     {
-        if (token is null or { Type: JTokenType.Null })
+        null or { Type: JTokenType.Null } => DefaultServer,
+        { Type: JTokenType.String } => ServerOf(token.Value<string>()!, "symbols.server"),
+        _ => throw BadServer("symbols.server", token.ToString(Newtonsoft.Json.Formatting.None)),
+    };
+
+    private static Uri? ServerOf(string text, string where)
+    {
+        if (text == NoServer)
         {
-            return MicrosoftServer;
+            return null;
         }
-        if (token.Type == JTokenType.String && token.Value<string>() is { } text)
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Query))
         {
-            if (text == NoServer)
-            {
-                return null;
-            }
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Query))
-            {
-                // Keys are relative to the server's URL: without the trailing slash its last segment would be replaced.
-                return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
-            }
+            // Keys are relative to the server's URL: without the trailing slash its last segment would be replaced.
+            return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
         }
-        throw new OptionsException($"symbols.server: expected an http or https URL such as \"{MicrosoftServer}\", or \"{NoServer}\"; found {token.ToString(Newtonsoft.Json.Formatting.None)}");
+        throw BadServer(where, $"\"{text}\"");
     }
+
+    private static OptionsException BadServer(string where, string found) =>
+        new($"{where}: expected an http or https URL such as \"{MicrosoftServer}\", or \"{NoServer}\"; found {found}");
 
     private static string CacheOf(JToken? token) =>
         token is null or { Type: JTokenType.Null } ? DefaultCache : AbsoluteFolder(token, "symbols.cache");

@@ -5,14 +5,26 @@ namespace Pluggable.Core.Tests.Options;
 
 public class SymbolOptionsTests
 {
-    [Fact]
-    public void Without_a_symbols_option_the_cache_and_Microsofts_server_are_used()
+    [Theory]
+    [InlineData(null, "https://msdl.microsoft.com/download/symbols/")]
+    [InlineData("http://127.0.0.1:9/symbols", "http://127.0.0.1:9/symbols/")]
+    [InlineData("none", null)]
+    public void Without_a_symbols_option_the_server_is_the_environments_else_Microsofts_and_the_cache_the_users(string? variable, string? server)
     {
-        var symbols = ProfilingOptions.From(new JObject()).Symbols;
+        var before = Environment.GetEnvironmentVariable(SymbolOptions.ServerVariable);
+        Environment.SetEnvironmentVariable(SymbolOptions.ServerVariable, variable);
+        try
+        {
+            var symbols = ProfilingOptions.From(new JObject()).Symbols;
 
-        symbols.Paths.Should().BeEmpty();
-        symbols.Server.Should().Be(new Uri("https://msdl.microsoft.com/download/symbols/"));
-        symbols.Cache.Should().Be(SymbolOptions.DefaultCache).And.EndWith("/pluggable/symbols");
+            symbols.Paths.Should().BeEmpty();
+            symbols.Server.Should().Be(server is null ? null : new Uri(server));
+            symbols.Cache.Should().Be(SymbolOptions.DefaultCache).And.EndWith("/pluggable/symbols");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(SymbolOptions.ServerVariable, before);
+        }
     }
 
     [Fact]
