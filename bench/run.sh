@@ -14,6 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
+# The figures are of profiling, not of fetching debug files in the background; and this machine may have no way out.
+export PLUGGABLE_SYMBOL_SERVER="${PLUGGABLE_SYMBOL_SERVER:-none}"
 
 dotnet_trace_version=10.0.750501
 quick=()

@@ -17,15 +17,16 @@ namespace Pluggable.Core.Options;
 /// <item><c>transforms</c> — the transforms applied when rendering, in order; default none.</item>
 /// <item><c>events</c> — per event type, that sampler's own options (<c>{"alloc": {...}}</c>); default none.</item>
 /// <item><c>renderers</c> — per renderer, its own options (<c>{"flamegraph": {...}}</c>); default none.</item>
+/// <item><c>symbols</c> — where debug files of native libraries come from (<see cref="SymbolOptions"/>); default: the cache and Microsoft's symbol server.</item>
 /// </list>
 /// </remarks>
 public sealed class ProfilingOptions
 {
-    public static readonly IReadOnlyList<string> Keys = ["event", "interval", "threads", "maxDuration", "maxSamples", "transforms", "events", "renderers"];
+    public static readonly IReadOnlyList<string> Keys = ["event", "interval", "threads", "maxDuration", "maxSamples", "transforms", "events", "renderers", "symbols"];
 
     public const long DefaultMaxSamples = 10_000_000;
 
-    private ProfilingOptions(JObject json, string? eventType, TimeSpan? interval, bool threads, TimeSpan maxDuration, long maxSamples, JArray transforms, JObject events, JObject renderers)
+    private ProfilingOptions(JObject json, string? eventType, TimeSpan? interval, bool threads, TimeSpan maxDuration, long maxSamples, JArray transforms, JObject events, JObject renderers, SymbolOptions symbols)
     {
         MaxSamples = maxSamples;
         Json = json;
@@ -36,6 +37,7 @@ public sealed class ProfilingOptions
         Transforms = transforms;
         Events = events;
         Renderers = renderers;
+        Symbols = symbols;
     }
 
     public static JObject BuiltIn => new()
@@ -67,6 +69,9 @@ public sealed class ProfilingOptions
     public JObject Events { get; }
 
     public JObject Renderers { get; }
+
+    /// <summary>Where the debug files that name native frames come from.</summary>
+    public SymbolOptions Symbols { get; }
 
     /// <summary>An event type's own options (<c>events.&lt;name&gt;</c>), empty when none are set.</summary>
     public JObject EventSection(string eventType) => Events[eventType] as JObject ?? new JObject();
@@ -110,7 +115,8 @@ public sealed class ProfilingOptions
                 _ => throw new OptionsException("transforms: expected an array of transform specs [{\"type\": ...}, ...]"),
             },
             events: ObjectOfObjects(merged, "events"),
-            renderers: ObjectOfObjects(merged, "renderers"));
+            renderers: ObjectOfObjects(merged, "renderers"),
+            symbols: SymbolOptions.From(merged["symbols"]));
     }
 
     private static TimeSpan? OptionalDuration(JObject json, string key)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pluggable.Cli;
+using Pluggable.Core.Options;
 using Pluggable.Host;
 using Pluggable.Host.Api;
 
@@ -13,11 +14,13 @@ var plugins = new Option<string[]>("--plugins") { Description = "Another folder 
 var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address; needs --token-file (or PLUGGABLE_TOKEN) or --no-auth." };
 var tokenFile = new Option<string?>("--token-file") { Description = "File whose first line is the token every request must carry (default: PLUGGABLE_TOKEN, if set)." };
 var noAuth = new Option<bool>("--no-auth") { Description = "With --allow-remote: no token, because an authenticating proxy stands in front. Warned about loudly." };
+var symbols = new Option<string[]>("--symbols") { Description = "A folder of debug files for native libraries (the SSQP layout dotnet-symbol writes, or .build-id/xx/yyyy.debug), searched before the symbol server. Repeatable.", AllowMultipleArgumentsPerToken = false };
+var symbolServer = new Option<string?>("--symbol-server") { Description = $"The SSQP symbol server that missing debug files are fetched from, in the background (default {SymbolOptions.MicrosoftServer}), or none." };
 var demo = new Option<bool>("--demo") { Description = "Run a demo load inside the host (CPU, allocations, lock contention) so the first profile shows something." };
 
 var root = new RootCommand("Pluggable: a production profiler for .NET services with a web UI.")
 {
-    host, port, pid, results, maxResults, options, plugins, allowRemote, tokenFile, noAuth, demo,
+    host, port, pid, results, maxResults, options, plugins, allowRemote, tokenFile, noAuth, symbols, symbolServer, demo,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -32,6 +35,7 @@ root.SetAction(async (parse, cancellationToken) =>
             ResultsFolder = parse.GetValue(results)!,
             MaxResultsBytes = parse.GetValue(maxResults) * 1024 * 1024,
             OptionsFile = parse.GetValue(options),
+            OptionsOverrides = SymbolFlags.ToOptions(parse.GetValue(symbols), parse.GetValue(symbolServer)),
             AllowRemote = parse.GetValue(allowRemote),
             Token = ProfilerAccess.ReadToken(parse.GetValue(tokenFile)),
             NoAuth = parse.GetValue(noAuth),

@@ -1,4 +1,5 @@
 using System.Net;
+using Newtonsoft.Json.Linq;
 
 namespace Pluggable.Host;
 
@@ -25,6 +26,12 @@ public sealed class ProfilerHostOptions
     /// defaults are read from and saved to <see cref="SavedOptionsFileName"/> in the results folder, if it exists.
     /// </summary>
     public string? OptionsFile { get; set; }
+
+    /// <summary>
+    /// Profiling options that win over the defaults file and are kept when the defaults are replaced: the command line's
+    /// (<c>--symbols</c>, <c>--symbol-server</c>). A command's own options still win over them. Default none.
+    /// </summary>
+    public JObject? OptionsOverrides { get; set; }
 
     /// <summary>The defaults file in the results folder, used when no <see cref="OptionsFile"/> is given.</summary>
     public const string SavedOptionsFileName = "options.json";

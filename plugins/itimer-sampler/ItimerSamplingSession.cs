@@ -120,7 +120,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             Partial = agentDiedEarly || targetExited,
             Properties = properties,
         };
-        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, KernelSymbols.None), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
+        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, KernelSymbols.None, DebugSymbols.For(_request.Options.Symbols, _request.Logger)), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
         _request.Logger.LogInformation("itimer on pid {Pid}: {Samples} samples, {Stacks} stacks", _request.Target.Pid, _aggregator.Samples, profile.Stacks.Count);
         return profile;
     }

@@ -137,7 +137,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
             Partial = _targetExited || _readerError is not null,
             Properties = properties,
         };
-        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, kernel), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
+        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, kernel, DebugSymbols.For(_request.Options.Symbols, _request.Logger)), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
         _request.Logger.LogInformation("cpu on pid {Pid}: {Samples} samples, {Stacks} stacks, named in {Milliseconds} ms", _request.Target.Pid, _aggregator.Samples, profile.Stacks.Count, clock.ElapsedMilliseconds);
         return profile;
     }

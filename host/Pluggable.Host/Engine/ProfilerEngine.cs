@@ -27,6 +27,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly OptionsFile? _defaultsFile;
     private readonly Lock _defaultsLock = new();
+    private readonly JObject? _overrides;
     private JObject _fileDefaults;
     private volatile RunningSession? _running;
     private volatile RunningSession? _stopping;
@@ -39,8 +40,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <param name="loggerFactory">For the engine's and the samplers' logs.</param>
     /// <param name="defaultsFile">Where <see cref="ReplaceDefaults"/> saves new defaults; null keeps them in memory only.</param>
     /// <param name="clock">For session times; the system clock when null.</param>
-    public ProfilerEngine(PluginRegistry registry, ProfileStore store, TargetProcess target, JObject? fileDefaults, ILoggerFactory loggerFactory, OptionsFile? defaultsFile = null, TimeProvider? clock = null)
+    /// <param name="overrides">Options that win over the defaults file, and that replacing the defaults keeps (the command line's); null for none.</param>
+    public ProfilerEngine(PluginRegistry registry, ProfileStore store, TargetProcess target, JObject? fileDefaults, ILoggerFactory loggerFactory, OptionsFile? defaultsFile = null, TimeProvider? clock = null, JObject? overrides = null)
     {
+        _overrides = overrides;
         _defaultsFile = defaultsFile;
         Registry = registry;
         Store = store;
@@ -49,7 +52,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ProfilerEngine>();
         _clock = clock ?? TimeProvider.System;
         _fileDefaults = fileDefaults ?? new JObject();
-        DefaultOptions = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults), registry);
+        DefaultOptions = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults, _overrides), registry);
     }
 
     public PluginRegistry Registry { get; }
@@ -61,7 +64,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <summary>The process new sessions sample; <see cref="SwitchTargetAsync"/> changes it while idle.</summary>
     public TargetProcess Target => _target;
 
-    /// <summary>The effective defaults: the defaults file over the built-in ones.</summary>
+    /// <summary>The effective defaults: the overrides over the defaults file over the built-in ones.</summary>
     public ProfilingOptions DefaultOptions { get; private set; }
 
     public ProfilerStatus Status => (_running, _stopping) switch
@@ -79,7 +82,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     {
         try
         {
-            return OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults, request), Registry);
+            return OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults, _overrides, request), Registry);
         }
         catch (OptionsException e)
         {
@@ -96,7 +99,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
         ProfilingOptions validated;
         try
         {
-            validated = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, fileDefaults), Registry);
+            validated = OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, fileDefaults, _overrides), Registry);
         }
         catch (OptionsException e)
         {

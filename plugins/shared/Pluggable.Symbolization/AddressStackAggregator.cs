@@ -51,7 +51,10 @@ public sealed class AddressStackAggregator
         Samples++;
     }
 
-    /// <summary>Names every stack's frames and builds the profile, root first; the metadata gets the sample count, and says when the limit was reached.</summary>
+    /// <summary>
+    /// Names every stack's frames and builds the profile, root first; the metadata gets the sample count, and says when
+    /// the limit was reached and which libraries had no debug file to name their frames (<c>missing-symbols</c>).
+    /// </summary>
     public StackProfile Build(NativeStackSymbolizer symbolizer, ProfileMetadata metadata, Func<int, string>? threadName)
     {
         var builder = new StackProfileBuilder((LimitReached ? metadata.WithSampleLimit(_maxSamples) : metadata) with { Samples = Samples });
@@ -85,6 +88,16 @@ public sealed class AddressStackAggregator
                 stack.Add(id);
             }
             builder.Add(CollectionsMarshal.AsSpan(stack), count);
+        }
+        if (symbolizer.MissingSymbols.Count > 0)
+        {
+            builder.Metadata = builder.Metadata with
+            {
+                Properties = new Dictionary<string, string>(builder.Metadata.Properties)
+                {
+                    ["missing-symbols"] = string.Join("; ", symbolizer.MissingSymbols.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}: {m.Value}")),
+                },
+            };
         }
         return builder.Build();
     }

@@ -7,9 +7,8 @@ namespace Pluggable.Symbolization;
 
 /// <summary>
 /// The function symbols of one ELF file (<c>.symtab</c>, else <c>.dynsym</c>), and how its file offsets map to its
-/// virtual addresses. When a separate debug file exists (<c>&lt;file&gt;.dbg</c> beside it, or
-/// <c>/usr/lib/debug/.build-id/xx/yyyy.debug</c>), its symbols are used instead: that is how a stripped
-/// libcoreclr.so gets names.
+/// virtual addresses. When a separate debug file with the same build id is found (see <see cref="DebugFileLocator"/>),
+/// its symbols are used instead: that is how a stripped libcoreclr.so or libc gets names for its internal functions.
 /// </summary>
 public sealed class ElfSymbols
 {
@@ -17,16 +16,57 @@ public sealed class ElfSymbols
 
     private readonly (ulong Offset, ulong FileSize, ulong Address)[] _segments;
 
-    private ElfSymbols(SymbolTable symbols, (ulong, ulong, ulong)[] segments)
+    private ElfSymbols(SymbolTable symbols, (ulong, ulong, ulong)[] segments, BuildId? buildId, string? debugFile)
     {
         Symbols = symbols;
         _segments = segments;
+        BuildId = buildId;
+        DebugFile = debugFile;
     }
 
     public SymbolTable Symbols { get; }
 
-    /// <summary>The symbols of an ELF file, read once per version of the file; null when it is not a readable ELF file.</summary>
-    public static ElfSymbols? Load(string path)
+    public BuildId? BuildId { get; }
+
+    /// <summary>The separate debug file the symbols came from, or null when they are the file's own.</summary>
+    public string? DebugFile { get; }
+
+    /// <summary>The symbols of an ELF file, with those of a debug file beside it or in the system's debug folder; null when it is not a readable ELF file.</summary>
+    public static ElfSymbols? Load(string path) => Load(path, DebugFileLocator.System);
+
+    /// <summary>The symbols of an ELF file, with those of the debug file <paramref name="debugFiles"/> finds for it; null when it is not a readable ELF file.</summary>
+    public static ElfSymbols? Load(string path, DebugFileLocator debugFiles)
+    {
+        if (ReadOnce(path) is not { } own)
+        {
+            return null;
+        }
+        // A debug file of another build would name every frame wrongly: the file beside may be stale, a folder mislaid.
+        if (debugFiles.Find(path, own.BuildId) is not { } debugPath
+            || ReadOnce(debugPath) is not { } debug
+            || (debug.BuildId is { } debugId && debugId != own.BuildId)
+            || debug.Symbols.Count <= own.Symbols.Count)
+        {
+            return own;
+        }
+        return new ElfSymbols(debug.Symbols, own._segments, own.BuildId, debugPath);
+    }
+
+    /// <summary>The virtual address (as the ELF file's symbols use) of a file offset, through the loadable segment that holds it.</summary>
+    public ulong? ToVirtualAddress(ulong fileOffset)
+    {
+        foreach (var (offset, size, address) in _segments)
+        {
+            if (fileOffset >= offset && fileOffset < offset + size)
+            {
+                return fileOffset - offset + address;
+            }
+        }
+        return null;
+    }
+
+    // Read once per version of a file: a profile asks for the same libraries at every stop.
+    private static ElfSymbols? ReadOnce(string path)
     {
         FileInfo info;
         try
@@ -42,19 +82,6 @@ public sealed class ElfSymbols
             return null;
         }
         return Cache.GetOrAdd((path, info.Length, info.LastWriteTimeUtc), key => Read(key.Path));
-    }
-
-    /// <summary>The virtual address (as the ELF file's symbols use) of a file offset, through the loadable segment that holds it.</summary>
-    public ulong? ToVirtualAddress(ulong fileOffset)
-    {
-        foreach (var (offset, size, address) in _segments)
-        {
-            if (fileOffset >= offset && fileOffset < offset + size)
-            {
-                return fileOffset - offset + address;
-            }
-        }
-        return null;
     }
 
     private static ElfSymbols? Read(string path)
@@ -75,19 +102,7 @@ public sealed class ElfSymbols
                     .Where(s => s.Type == SegmentType.Load)
                     .Select(s => ((ulong)s.Offset, (ulong)s.FileSize, s.Address))
                     .ToArray();
-                var symbols = FunctionSymbols(elf);
-                if (DebugFileOf(path, elf) is { } debugPath && ELFReader.TryLoad(debugPath, out IELF debug))
-                {
-                    using (debug)
-                    {
-                        var fromDebug = FunctionSymbols(debug);
-                        if (fromDebug.Count > symbols.Count)
-                        {
-                            symbols = fromDebug;
-                        }
-                    }
-                }
-                return new ElfSymbols(symbols, segments);
+                return new ElfSymbols(FunctionSymbols(elf), segments, BuildId.Of(elf), debugFile: null);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException)
@@ -116,20 +131,4 @@ public sealed class ElfSymbols
         (symbol.Binding switch { SymbolBinding.Global => 0, SymbolBinding.Weak => 1, _ => 2 },
          symbol.Name.StartsWith("__GI_", StringComparison.Ordinal),
          symbol.Name.TakeWhile(c => c == '_').Count());
-
-    private static string? DebugFileOf(string path, IELF elf)
-    {
-        if (File.Exists(path + ".dbg"))
-        {
-            return path + ".dbg";
-        }
-        var buildId = elf.Sections.OfType<INoteSection>().FirstOrDefault(n => n.Name == ".note.gnu.build-id")?.Description;
-        if (buildId is not { Length: > 1 })
-        {
-            return null;
-        }
-        var hex = Convert.ToHexStringLower(buildId);
-        var candidate = $"/usr/lib/debug/.build-id/{hex[..2]}/{hex[2..]}.debug";
-        return File.Exists(candidate) ? candidate : null;
-    }
 }

@@ -7,7 +7,11 @@ namespace Pluggable.Symbolization;
 /// Names the addresses of a native stack (kernel, native libraries, the runtime, jitted and ReadyToRun code) of one
 /// process, and says which kind each frame is. Caches every address it has named; not thread-safe.
 /// </summary>
-public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap managed, KernelSymbols kernel)
+/// <param name="maps">What the process had mapped where.</param>
+/// <param name="managed">The managed code's names (perf map and rundown).</param>
+/// <param name="kernel">The kernel's names.</param>
+/// <param name="debugSymbols">Where debug files of stripped libraries are found; default: beside them and in the system's debug folder.</param>
+public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap managed, KernelSymbols kernel, DebugSymbols? debugSymbols = null)
 {
     /// <summary>Addresses at or above this are the kernel's on x86-64.</summary>
     public const ulong KernelStart = 0xffff_8000_0000_0000;
@@ -18,6 +22,9 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
     };
 
     private readonly Dictionary<ulong, Frame> _cache = [];
+    private readonly Dictionary<string, ElfSymbols?> _elfByPath = [];
+    private readonly Dictionary<string, string> _missingSymbols = [];
+    private readonly DebugSymbols _debugSymbols = debugSymbols ?? DebugSymbols.Local;
 
     public Frame Symbolize(ulong address)
     {
@@ -28,6 +35,9 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
         }
         return frame;
     }
+
+    /// <summary>The libraries whose frames went unnamed for want of a debug file, each with why and what is done about it.</summary>
+    public IReadOnlyDictionary<string, string> MissingSymbols => _missingSymbols;
 
     /// <summary>True when the address is in code compiled by on-stack replacement (see <see cref="ManagedCodeMap.OnStackReplacement"/>).</summary>
     public bool IsOnStackReplacement(ulong address) => managed.OnStackReplacement.Lookup(address) is not null;
@@ -55,9 +65,24 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
         var file = mapping.FileName;
         var kind = RuntimeFiles.Contains(file) ? FrameKind.Runtime : file.EndsWith(".dll", StringComparison.Ordinal) ? FrameKind.Managed : FrameKind.Native;
         var fileOffset = mapping.FileOffsetOf(address);
-        var elf = kind == FrameKind.Managed ? null : ElfSymbols.Load(mapping.Path);
+        var elf = kind == FrameKind.Managed ? null : ElfOf(mapping.Path);
         var virtualAddress = elf?.ToVirtualAddress(fileOffset) ?? fileOffset;
         var symbol = elf?.Symbols.Lookup(virtualAddress);
+        if (symbol is null && elf is { DebugFile: null } && !_missingSymbols.ContainsKey(file))
+        {
+            _missingSymbols[file] = _debugSymbols.Missing(elf.BuildId);
+        }
         return new Frame(symbol ?? $"{file}+0x{virtualAddress:x}", kind);
+    }
+
+    // Once per library and stop, not per address: finding its debug file looks in several folders.
+    private ElfSymbols? ElfOf(string path)
+    {
+        if (!_elfByPath.TryGetValue(path, out var elf))
+        {
+            elf = ElfSymbols.Load(path, _debugSymbols.Locator);
+            _elfByPath[path] = elf;
+        }
+        return elf;
     }
 }

@@ -40,6 +40,25 @@ public class DefaultOptionsTests
         (await host.GetJsonAsync("/api/options"))["interval"]!.Value<string>().Should().Be("5ms");
     }
 
+    [Fact]
+    public async Task Overrides_like_the_command_lines_symbols_win_over_the_file_and_outlast_a_put()
+    {
+        using var folder = new TempFolder();
+        var file = folder.File("pluggable.json");
+        File.WriteAllText(file, """{"symbols": {"paths": ["/srv/from-file"], "server": "http://127.0.0.1:9/"}}""");
+        var options = new ProfilerHostOptions { OptionsFile = file, PluginFolders = [RepoPaths.BuiltPlugins], OptionsOverrides = JObject.Parse("""{"symbols": {"server": "none"}}""") };
+        await using var host = await TestHost.StartAsync(options);
+
+        var symbols = (await host.GetJsonAsync("/api/options"))["symbols"]!;
+        var put = await host.Client.SendAsync(Requests.Json(HttpMethod.Put, "/api/options", """{"interval": "5ms"}"""));
+
+        symbols["server"]!.Value<string>().Should().Be("none", "the override wins over the file");
+        symbols["paths"]!.Values<string>().Should().Equal(["/srv/from-file"], "what the override leaves out comes from the file");
+        put.StatusCode.Should().Be(HttpStatusCode.OK);
+        host.Engine.DefaultOptions.Symbols.Server.Should().BeNull("replacing the defaults file keeps the overrides");
+        JObject.Parse(File.ReadAllText(file)).Should().NotContainKey("symbols", "the overrides are not written into the file");
+    }
+
     [Theory]
     [InlineData("""{"event": "cycles"}""", "event: unknown event type 'cycles'*")]
     [InlineData("""{"transforms": [{"type": "replace", "what": "(", "replacement": ""}]}""", "transforms[0] (replace): \"what\" is not a valid regular expression*")]

@@ -77,6 +77,27 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task An_options_file_with_a_relative_symbol_folder_exits_2_naming_where()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("options.json"), """{"symbols": {"paths": ["/srv/symbols", "symbols"]}}""");
+
+        var (exitCode, error) = await RunAsync("--port", "0", "--results", folder.Sub("results"), "--options", folder.File("options.json"));
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("--options: symbols.paths[1]: expected an absolute folder path");
+    }
+
+    [Fact]
+    public async Task A_symbol_server_that_is_not_an_http_url_exits_2_saying_what_to_pass()
+    {
+        var (exitCode, error) = await RunAsync("--port", "0", "--symbol-server", "ftp://symbols.example/");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("--symbol-server: symbols.server: expected an http or https URL").And.Contain("or \"none\"");
+    }
+
+    [Fact]
     public async Task A_pid_that_does_not_run_exits_2()
     {
         var (exitCode, error) = await RunAsync("--port", "0", "--pid", "999999");

@@ -1,0 +1,25 @@
+using Pluggable.Testing;
+
+namespace Pluggable.Plugins.Tests.Symbolization;
+
+/// <summary>The samplers pass the <c>symbols</c> option to the symbolizer: a real session asks the server it names, at the stop.</summary>
+[Collection(ProfilingCollection.Name)]
+public class SessionSymbolsTests
+{
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("itimer")]
+    public async Task A_session_asks_the_configured_server_for_the_runtimes_debug_file_and_says_so(string eventType)
+    {
+        using var folder = new TempFolder("pluggable-symbols");
+        await using var server = await SsqpServer.StartAsync(folder.Sub("served"));
+        await using var target = await FixtureProcess.StartAsync("cpu");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync(eventType, TimeSpan.FromSeconds(2), new { symbols = new { server = server.Address.ToString(), cache = folder.Sub("cache") } });
+
+        var profile = await host.ReadProfileAsync(stopped);
+        profile.Metadata.Properties["missing-symbols"].Should().Contain($"libcoreclr.so: being fetched from {server.Address} for the next profile");
+        await server.WaitForRequestsAsync(1);
+    }
+}
