@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. The browser tests drive Debian's Chromium, and the symbol server tests serve the
-# real debug files of Debian's libc6-dbg; when either is missing and this runs as root on Debian, it is installed
-# first, so a fresh machine needs nothing by hand.
+# Runs every test of the solution. The browser tests drive Debian's Chromium, the symbol server tests serve the real
+# debug files of Debian's libc6-dbg, the CPU accuracy tests compare with linux-perf's perf record -g and binutils'
+# readelf; when any is missing and this runs as root on Debian, it is installed first, so a fresh machine needs
+# nothing by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s libc6-dbg >/dev/null 2>&1 || missing+=(libc6-dbg)
+# perf record -g is the ground truth the CPU samplers are held against; readelf the one for call frame information.
+command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian's ${missing[*]} for the tests..." >&2
   apt-get update -qq >&2
