@@ -23,6 +23,7 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
 
     private readonly Dictionary<ulong, Frame> _cache = [];
     private readonly Dictionary<string, ElfSymbols?> _elfByPath = [];
+    private readonly Dictionary<string, ReadyToRunMethodNames?> _readyToRunByPath = [];
     private readonly Dictionary<string, string> _missingSymbols = [];
     private readonly DebugSymbols _debugSymbols = debugSymbols ?? DebugSymbols.Local;
 
@@ -64,6 +65,10 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
         }
         var file = mapping.FileName;
         var kind = RuntimeFiles.Contains(file) ? FrameKind.Runtime : file.EndsWith(".dll", StringComparison.Ordinal) ? FrameKind.Managed : FrameKind.Native;
+        if (kind == FrameKind.Managed && ReadyToRunNameOf(mapping, address) is { } precompiled)
+        {
+            return new Frame(precompiled, FrameKind.Managed);
+        }
         var fileOffset = mapping.FileOffsetOf(address);
         var elf = kind == FrameKind.Managed ? null : ElfOf(mapping.Path);
         var virtualAddress = elf?.ToVirtualAddress(fileOffset) ?? fileOffset;
@@ -73,6 +78,18 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
             _missingSymbols[file] = _debugSymbols.Missing(elf.BuildId);
         }
         return new Frame(symbol ?? $"{file}+0x{virtualAddress:x}", kind);
+    }
+
+    /// <summary>Precompiled code the rundown did not name (a P/Invoke's marshalling stub), named from its assembly's ReadyToRun image.</summary>
+    private string? ReadyToRunNameOf(Mapping code, ulong address)
+    {
+        if (!_readyToRunByPath.TryGetValue(code.Path, out var names))
+        {
+            using var image = ReadyToRunImage.Open(code.Path);
+            names = image?.ReadMethodNames();
+            _readyToRunByPath[code.Path] = names;
+        }
+        return names is not null && ReadyToRunImage.ImageBase(maps, code, names.SizeOfImage) is { } imageBase ? names.NameAt((uint)(address - imageBase)) : null;
     }
 
     // Once per library and stop, not per address: finding its debug file looks in several folders.

@@ -199,10 +199,6 @@ public sealed class ProcessCode : IFrameRules, IDisposable
         return mapping is { IsExecutable: true } ? mapping : null;
     }
 
-    /// <summary>
-    /// The runtime maps a ReadyToRun assembly as its sections, at their RVAs from an image base: the non-executable
-    /// mapping of the file's start just below the code. (A second, flat mapping of the whole file holds its metadata.)
-    /// </summary>
     private (ReadyToRunImage Image, ulong Base)? ReadyToRunImageOf(Mapping code)
     {
         if (!_readyToRunFiles.TryGetValue(code.Path, out var image))
@@ -216,10 +212,7 @@ public sealed class ProcessCode : IFrameRules, IDisposable
         }
         if (!_imageBases.TryGetValue(code.Start, out var imageBase))
         {
-            imageBase = _maps.Mappings
-                .Where(m => m.Path == code.Path && m.Offset == 0 && !m.IsExecutable && m.Start <= code.Start && code.End - m.Start <= image.SizeOfImage)
-                .Select(m => (ulong?)m.Start)
-                .Max();
+            imageBase = ReadyToRunImage.ImageBase(_maps, code, image.SizeOfImage);
             _imageBases[code.Start] = imageBase;
         }
         return imageBase is { } found ? (image, found) : null;

@@ -36,6 +36,8 @@ public class ServiceStackTests(ShopUnderLoad shop) : IClassFixture<ShopUnderLoad
         var profile = await ProfileAsync(eventType, mode);
 
         profile.WholeStackShare().Should().BeGreaterThanOrEqualTo(0.95, $"stack-walks: {profile.Metadata.Properties.GetValueOrDefault("stack-walks")}; top stacks:\n{profile.Top()}");
+        var unnamedPrecompiled = profile.Stacks.Where(s => profile.FrameNames(s).Any(n => n.Contains(".dll+0x", StringComparison.Ordinal))).Sum(s => s.Weight);
+        ((double)unnamedPrecompiled / profile.TotalWeight).Should().BeLessThan(0.01, "precompiled code the rundown does not name is named from its assembly's image");
         foreach (var (caller, callee) in PipelineCalls)
         {
             var throughCallee = profile.Stacks.Where(s => profile.FrameNames(s).Any(n => n.Contains(callee, StringComparison.Ordinal))).ToArray();

@@ -1,4 +1,7 @@
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pluggable.Symbolization;
 using Pluggable.Unwinding;
 
 namespace Pluggable.Plugins.Tests.Unwinding;
@@ -29,6 +32,33 @@ public class ReadyToRunImageTests
             }
         }
         ((double)atEntry / image.FunctionCount).Should().BeGreaterThan(0.8);
+    }
+
+    [Fact]
+    public async Task A_methods_precompiled_body_is_where_the_runtimes_rundown_says_and_bears_its_name()
+    {
+        var method = typeof(Path).GetMethod(nameof(Path.GetFileNameWithoutExtension), [typeof(string)])!;
+        Path.GetFileNameWithoutExtension("/a/b.c").Should().Be("b", "the method has run, so the runtime knows its code");
+        using var image = ReadyToRunImage.Open(CoreLib)!;
+        var maps = ProcessMaps.Read(Environment.ProcessId);
+        var code = maps.Mappings.First(m => m.Path == CoreLib && m.IsExecutable);
+        var imageBase = ReadyToRunImage.ImageBase(maps, code, image.SizeOfImage)!.Value;
+        var rva = image.MethodEntryRva(method.MetadataToken)!.Value;
+
+        var rundown = await ManagedSymbolSession.Begin(Environment.ProcessId, NullLogger.Instance).EndAsync(CancellationToken.None);
+
+        rundown.Methods.StartOf(imageBase + rva).Should().Be(imageBase + rva, "the rundown puts the method's ReadyToRun code there");
+        rundown.Methods.Lookup(imageBase + rva).Should().Be("System.IO.Path.GetFileNameWithoutExtension");
+        var names = image.ReadMethodNames();
+        names.NameAt(rva + 2).Should().Be("System.IO.Path.GetFileNameWithoutExtension");
+        // Wherever both name CoreLib's precompiled code, they agree (the rundown spells out generic arguments).
+        var both = Enumerable.Range(0, (int)((code.End - code.Start) / 64)).Select(i => code.Start + ((ulong)i * 64))
+            .Select(a => (Rundown: rundown.Methods.Lookup(a), Ours: names.NameAt((uint)(a - imageBase))))
+            .Where(n => n.Rundown is not null && n.Ours is not null)
+            .ToArray();
+        both.Length.Should().BeGreaterThan(100);
+        both.Count(n => Regex.Replace(n.Rundown!, @"\[[^\]]*\]", "") == n.Ours).Should().BeGreaterThan((int)(0.95 * both.Length),
+            string.Join("\n", both.Where(n => Regex.Replace(n.Rundown!, @"\[[^\]]*\]", "") != n.Ours).Take(10)));
     }
 
     [Fact]
