@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs Pluggable's benchmarks and rewrites the figures in bench/README.md. Not part of CI.
 #
-#   bench/run.sh [--quick] [--prebuilt] [overhead] [processing] [page] [footprint]
+#   bench/run.sh [--quick] [--prebuilt] [overhead] [processing] [page] [footprint] [accuracy]
 #
 # --quick     a smoke run (about 5 minutes): one short round per figure; the README marks its figures as such.
 # --prebuilt  do not build the host, plugins and fixture: use their Debug builds as they are (for working beside
 #             someone who builds them), and build only the harness against them, in Debug.
-# commands    run only these (default: all four), then rewrite the README from every result file there is.
+# commands    run only these (default: all five), then rewrite the README from every result file there is.
 #
 # Without --prebuilt, everything the bench runs is built in Release into bench/.build (and nothing else in the
 # repository is touched). It installs what it compares with when missing: perf (Debian's linux-perf) and Chromium
@@ -25,11 +25,11 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
     --prebuilt) prebuilt=true ;;
-    overhead|processing|page|footprint) commands+=("$arg") ;;
-    *) echo "usage: bench/run.sh [--quick] [--prebuilt] [overhead] [processing] [page] [footprint]" >&2; exit 2 ;;
+    overhead|processing|page|footprint|accuracy) commands+=("$arg") ;;
+    *) echo "usage: bench/run.sh [--quick] [--prebuilt] [overhead] [processing] [page] [footprint] [accuracy]" >&2; exit 2 ;;
   esac
 done
-[ ${#commands[@]} -eq 0 ] && commands=(overhead processing page footprint)
+[ ${#commands[@]} -eq 0 ] && commands=(overhead processing page footprint accuracy)
 started=$SECONDS
 
 install_from_debian() { # command package
@@ -58,7 +58,7 @@ if $prebuilt; then
 else
   echo "Building the harness, host, plugins and fixture (Release) into bench/.build..." >&2
   # A separate artifacts folder and plugins folder: the Debug builds under bin/, obj/ and artifacts/ stay as they are.
-  dotnet build "$project" -c Release --artifacts-path "$repo/bench/.build" -p:PluggablePluginsOutput="$repo/bench/.build/plugins/" --nologo -v q || exit 1
+  dotnet build "$project" -c Release --artifacts-path "$repo/bench/.build" -p:PluggablePluginsOutput="$repo/bench/.build/plugins/" -p:PluggableFixturesOutput="$repo/bench/.build/fixtures/" --nologo -v q || exit 1
   harness="$repo/bench/.build/bin/Pluggable.Bench/release/Pluggable.Bench.dll"
 fi
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pluggable.Bench;
+using Pluggable.Bench.Accuracy;
 using Pluggable.Bench.Footprint;
 using Pluggable.Bench.Overhead;
 using Pluggable.Bench.Page;
@@ -52,6 +53,15 @@ footprint.SetAction((parse, cancellationToken) =>
     return new FootprintCommand(new ResultFiles(parse.GetValue(results)!), TimeSpan.FromSeconds(parse.GetValue(phaseSeconds) ?? (isQuick ? 3 : 10))).RunAsync(RunInfo.Now(isQuick), cancellationToken);
 });
 
+var accuracySeconds = new Option<double?>("--seconds") { Description = "Seconds each sampler and perf record the service (default 10, quick 5)." };
+var accuracy = new Command("accuracy", "Whole stacks and frame shares of cpu and itimer on a real ASP.NET Core service, against perf record -g.") { accuracySeconds };
+accuracy.SetAction((parse, cancellationToken) =>
+{
+    var isQuick = parse.GetValue(quick);
+    var seconds = TimeSpan.FromSeconds(parse.GetValue(accuracySeconds) ?? (isQuick ? 5 : 10));
+    return new AccuracyCommand(new ResultFiles(parse.GetValue(results)!), seconds, TimeSpan.FromSeconds(isQuick ? 8 : 15)).RunAsync(RunInfo.Now(isQuick), cancellationToken);
+});
+
 var report = new Command("report", "Rewrite the figures in the README from the result files.") { readme };
 report.SetAction(parse =>
 {
@@ -63,8 +73,8 @@ var workload = new Command("workload", "Run one of the bench's own target worklo
 workload.Hidden = true;
 workload.SetAction((parse, _) => WorkloadCommand.RunAsync(parse.GetValue(workloadName)!, parse.GetValue(workloadThreads)));
 
-var root = new RootCommand("Pluggable's benchmarks: overhead against dotnet-trace and perf, processing speed, page size and draw time, host footprint.")
+var root = new RootCommand("Pluggable's benchmarks: overhead against dotnet-trace and perf, processing speed, page size and draw time, host footprint, accuracy on a service.")
 {
-    results, quick, overhead, processing, page, footprint, report, workload,
+    results, quick, overhead, processing, page, footprint, accuracy, report, workload,
 };
 return await root.Parse(args).InvokeAsync();

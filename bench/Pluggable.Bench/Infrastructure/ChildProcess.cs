@@ -49,7 +49,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="fileName"/> with its standard streams redirected; <paramref name="onLine"/> sees every line it prints.</summary>
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, Action<string>? onLine = null)
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, Action<string>? onLine = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -61,6 +61,10 @@ internal sealed class ChildProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable] = value;
         }
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(name, process, onLine);

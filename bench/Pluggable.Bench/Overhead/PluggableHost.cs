@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using Pluggable.Bench.Infrastructure;
+using Pluggable.Core.Profiles;
 using Pluggable.Host;
 
 namespace Pluggable.Bench.Overhead;
@@ -77,6 +78,15 @@ internal sealed partial class PluggableHost : IAsyncDisposable
     {
         var answer = await PostAsync("/api/profiler/stop", new JObject(), cancellationToken);
         return new StopAnswer((long)answer["samples"]!, answer["warnings"]?.Values<string>().OfType<string>().ToArray() ?? []);
+    }
+
+    /// <summary>The raw profile of the last stop, read back from the host's results folder.</summary>
+    public StackProfile ReadLatestProfile()
+    {
+        var file = new DirectoryInfo(_resultsFolder).GetFiles("*.txt").MaxBy(f => f.LastWriteTimeUtc)
+            ?? throw new InvalidOperationException($"no raw profile in {_resultsFolder}");
+        using var reader = file.OpenText();
+        return FoldedFormat.Read(reader).Profile;
     }
 
     public async ValueTask DisposeAsync()

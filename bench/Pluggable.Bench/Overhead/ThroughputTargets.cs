@@ -46,16 +46,20 @@ internal sealed class CountingProcess : IThroughputTarget
 
     public int Pid { get; private set; }
 
+    /// <summary>The words of its "ready" line after the pid (the shop's address).</summary>
+    public IReadOnlyList<string> Ready { get; private set; } = [];
+
     public string Unit => "iterations/s";
 
-    public static async Task<CountingProcess> StartAsync(string name, IEnumerable<string> dotnetArguments, CancellationToken cancellationToken)
+    public static async Task<CountingProcess> StartAsync(string name, IEnumerable<string> dotnetArguments, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var target = new CountingProcess();
-        target._process = ChildProcess.Start(name, "dotnet", dotnetArguments, target.Received);
+        target._process = ChildProcess.Start(name, "dotnet", dotnetArguments, target.Received, environment);
         try
         {
             var ready = await target._process.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "'ready <pid>'");
             target.Pid = int.Parse(ready.Split(' ')[1], CultureInfo.InvariantCulture);
+            target.Ready = ready.Split(' ').Skip(2).ToArray();
             await target.ReadAsync(cancellationToken);
         }
         catch

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Pluggable.Bench.Accuracy;
 using Pluggable.Bench.Footprint;
 using Pluggable.Bench.Overhead;
 using Pluggable.Bench.Page;
@@ -28,14 +29,15 @@ internal static class ReadmeTable
             results.Read<OverheadResults>(OverheadResults.FileName),
             results.Read<ProcessingResults>(ProcessingResults.FileName),
             results.Read<PageResults>(PageResults.FileName),
-            results.Read<FootprintResults>(FootprintResults.FileName));
+            results.Read<FootprintResults>(FootprintResults.FileName),
+            results.Read<AccuracyResults>(AccuracyResults.FileName));
         File.WriteAllText(readme, text[..(begin + Begin.Length)] + "\n" + figures + text[end..]);
         Console.WriteLine($"rewrote the figures in {readme}");
     }
 
-    private static string Figures(OverheadResults? overhead, ProcessingResults? processing, PageResults? page, FootprintResults? footprint)
+    private static string Figures(OverheadResults? overhead, ProcessingResults? processing, PageResults? page, FootprintResults? footprint, AccuracyResults? accuracy)
     {
-        var runs = new RunInfo?[] { overhead?.Run, processing?.Run, page?.Run, footprint?.Run }.OfType<RunInfo>().ToArray();
+        var runs = new RunInfo?[] { overhead?.Run, processing?.Run, page?.Run, footprint?.Run, accuracy?.Run }.OfType<RunInfo>().ToArray();
         var text = new StringBuilder();
         if (runs.Length == 0)
         {
@@ -66,6 +68,10 @@ internal static class ReadmeTable
         if (footprint is not null)
         {
             FootprintTable(text, footprint);
+        }
+        if (accuracy is not null)
+        {
+            AccuracyTable(text, accuracy);
         }
         return text.ToString();
     }
@@ -156,6 +162,30 @@ internal static class ReadmeTable
         {
             var draw = p.Error is not null ? $"failed: {Cell(p.Error)}" : $"{Millis(p.DrawnMs)} ({Millis(p.DrawnMinMs)} to {Millis(p.DrawnMaxMs)})";
             text.Append(CultureInfo.InvariantCulture, $"| {SizeLabel($"{p.Stacks} stacks")}, {Count(p.Samples)} samples{(p.Transforms is null ? "" : ", typical transforms")} | {Bytes(p.FoldedBytes)} ({Bytes(p.FoldedGzipBytes)}) | {Bytes(p.HtmlBytes)} ({Bytes(p.HtmlGzipBytes)}) | {(double)p.HtmlBytes / p.FoldedBytes:0.00} | {Millis(p.RenderMs)} | {draw} | {(p.JsHeapBytes is { } heap ? Bytes(heap) : "")} |\n");
+        }
+        text.Append('\n');
+    }
+
+    private static void AccuracyTable(StringBuilder text, AccuracyResults accuracy)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"### Accuracy on a service\n\n{accuracy.Target}, each sampler for {accuracy.WindowSeconds} s at its default rate while `perf record -a -g -F 499` records the same window. Whole: the share of samples whose stack starts at the thread's entry. Then the inclusive share of frames on every request's path (Pluggable / perf), and over the top 20 managed frames by perf's share, the most Pluggable's share falls below perf's (a walk that loses frames reads lower; perf loses a quarter of its stacks, so a whole walk reads higher).\n\n");
+        var frames = AccuracyResults.KnownFrames.Select(f => f.Label).ToArray();
+        text.Append(CultureInfo.InvariantCulture, $"| sampler | samples | whole | perf whole | {string.Join(" | ", frames)} | top 20: most below perf |\n");
+        text.Append(CultureInfo.InvariantCulture, $"| --- | ---: | ---: | ---: | {string.Join(" | ", frames.Select(_ => "---:"))} | ---: |\n");
+        foreach (var row in accuracy.Rows)
+        {
+            if (row.Error is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"| {row.Sampler} | failed: {Cell(row.Error)} |{string.Concat(Enumerable.Repeat(" |", frames.Length + 3))}\n");
+                continue;
+            }
+            var shares = string.Join(" | ", row.Shares.Select(s => $"{Percent(100 * s.Ours)} / {Percent(100 * s.Perf)}"));
+            var shortfall = row.WorstShortfall <= 0 ? "never below" : $"{(100 * row.WorstShortfall).ToString("0.0", Invariant)} points";
+            text.Append(CultureInfo.InvariantCulture, $"| {row.Sampler} | {row.Samples} | {Percent(100 * row.WholeShare)} | {Percent(100 * row.PerfWholeShare)} ({row.PerfSamples} samples) | {shares} | {shortfall} |\n");
+        }
+        if (accuracy.Error is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nStopped early: {Cell(accuracy.Error)}\n");
         }
         text.Append('\n');
     }
