@@ -33,6 +33,7 @@ public static class ProfilerServer
     private static async Task<RunningProfilerServer> StartCoreAsync(ProfilerHostOptions options, Func<ILoggerFactory, ProfilerEngine> createEngine, Action<ILoggingBuilder>? configureLogging, CancellationToken cancellationToken)
     {
         CheckBinding(options);
+        var allowedHosts = AllowedHostList.ForServer(options.Host, options.AllowedHosts);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ProfilerServer).Assembly.GetName().Name });
         ConfigureLogging(builder.Logging, configureLogging);
         builder.WebHost.UseUrls(options.ListenUrl);
@@ -66,7 +67,7 @@ public static class ProfilerServer
             throw;
         }
         var access = new ProfilerAccess(options.Token);
-        app.MapProfiler(engine, access);
+        app.MapProfiler(engine, access, allowedHosts);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -78,6 +79,7 @@ public static class ProfilerServer
             throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
         }
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        logger.LogInformation("Pluggable answers to {Hosts}", allowedHosts.Describe(address.Port));
         if (access.LoginCode is { } code)
         {
             logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Log in once at {Address}login?code={Code} (API clients: Authorization: Bearer <token>).", engine.Target.Name, engine.Target.Pid, address, code);

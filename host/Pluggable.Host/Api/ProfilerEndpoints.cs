@@ -16,11 +16,15 @@ public static class ProfilerEndpoints
 {
     /// <summary>
     /// Maps the page (<c>/</c>), the API, the stored files (<c>profiles/{file}</c>) and the login URL on
-    /// <paramref name="routes"/> (a group when embedded under a prefix), all behind <paramref name="access"/>.
+    /// <paramref name="routes"/> (a group when embedded under a prefix), all behind <paramref name="access"/> and
+    /// answering only to <paramref name="allowedHosts"/>.
     /// </summary>
-    public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access)
+    public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access, AllowedHostList allowedHosts)
     {
-        routes.MapGet("/login", (HttpContext context, string? code) =>
+        var guard = new RequestGuard(access, allowedHosts);
+        var served = routes.MapGroup("");
+        served.AddEndpointFilter(guard.CheckHostAsync);
+        served.MapGet("/login", (HttpContext context, string? code) =>
         {
             if (!access.TryLogin(code, out var session))
             {
@@ -36,8 +40,8 @@ public static class ProfilerEndpoints
             });
             return Results.Redirect("./");
         });
-        var group = routes.MapGroup("");
-        group.AddEndpointFilter(new RequestGuard(access).InvokeAsync);
+        var group = served.MapGroup("");
+        group.AddEndpointFilter(guard.InvokeAsync);
         group.MapProfilerPage();
 
         group.MapGet("/api/event-types", () => Results.Json(engine.EventTypes()));
