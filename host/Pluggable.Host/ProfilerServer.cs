@@ -45,15 +45,11 @@ public static class ProfilerServer
         var logger = loggerFactory.CreateLogger(typeof(ProfilerServer));
         if (!options.IsLoopback && options.Token is null)
         {
-            logger.LogWarning("NO AUTHENTICATION (--no-auth) on {Host}: every request that reaches this port is let in. Only do this behind a proxy that authenticates.", options.Host);
-        }
-        if (options.IsCatchAll)
-        {
-            logger.LogWarning("LISTENING ON EVERY INTERFACE ({Host}): anyone who can reach this port can profile this process and read its profiles. Put an authenticating proxy or a firewall in front of it.", options.Host);
+            logger.LogWarning("NO AUTHENTICATION (--no-auth) on {Host}: anyone who can reach this port can profile this process and read its profiles. Only do this behind a proxy that authenticates.", options.Host);
         }
         else if (!options.IsLoopback)
         {
-            logger.LogWarning("Listening on non-loopback address {Host}: make sure only trusted clients can reach it", options.Host);
+            logger.LogWarning("Listening on {Host}, beyond loopback: every request needs the token; make sure only trusted clients can reach this port", options.Host);
         }
 
         ProfilerEngine engine;
@@ -78,7 +74,11 @@ public static class ProfilerServer
             await engine.DisposeAsync();
             throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
         }
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var listening = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        // A catch-all address is no address to browse to: print one of the machine's own, which the Host check lets in.
+        var address = options.IsCatchAll
+            ? new UriBuilder(listening) { Host = allowedHosts.FirstRemoteAddress ?? "127.0.0.1" }.Uri
+            : listening;
         logger.LogInformation("Pluggable answers to {Hosts}", allowedHosts.Describe(address.Port));
         if (access.LoginCode is { } code)
         {

@@ -61,6 +61,10 @@ public sealed class AllowedHostList
             name => $"if the name is yours, add {name} to the application's AllowedHosts setting");
     }
 
+    /// <summary>The first address of the list that another machine can reach, if any: what a catch-all host prints in its login URL.</summary>
+    public string? FirstRemoteAddress =>
+        _entries.Select(e => e.Pattern.Value!).FirstOrDefault(host => IPAddress.TryParse(host.Trim('[', ']'), out var address) && !IPAddress.IsLoopback(address));
+
     /// <summary>Whether a Host header is one of the list, for a request that came in on <paramref name="listeningPort"/>.</summary>
     public bool Allows(HostString host, int listeningPort) =>
         host.HasValue && _entries.Any(e => HostString.MatchesAny(host.Host, [e.Pattern]) && PortMatches(e.Port, host.Port ?? HttpPort, listeningPort));

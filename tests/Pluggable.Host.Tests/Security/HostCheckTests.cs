@@ -137,6 +137,25 @@ public class HostCheckTests
     }
 
     [Fact]
+    public async Task On_every_interface_with_a_token_the_login_url_names_an_address_it_answers_to_and_nobody_is_told_anyone_may_profile()
+    {
+        var logs = new CollectingLoggerProvider();
+        await using var host = await TestHost.StartAsync(
+            new ProfilerHostOptions { Host = "0.0.0.0", AllowRemote = true, Token = "a-token-long-enough", PluginFolders = [] },
+            logging: logging => logging.AddProvider(logs));
+
+        var login = logs.Messages.Single(m => m.Contains("login?code=", StringComparison.Ordinal));
+        var url = new Uri(login[login.IndexOf("http://", StringComparison.Ordinal)..].Split(' ')[0]);
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var response = await client.GetAsync(url);
+
+        url.Host.Should().NotBe("0.0.0.0");
+        response.StatusCode.Should().Be(HttpStatusCode.Redirect, "the printed URL reaches the host and logs in");
+        logs.Messages.Should().NotContain(m => m.Contains("anyone who can reach", StringComparison.OrdinalIgnoreCase), "a token is required");
+        logs.Messages.Should().Contain(m => m.Contains("every request needs the token", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_embedded_profiler_answers_to_the_applications_AllowedHosts_only()
     {
         using var results = new TempFolder("pluggable-results");
