@@ -139,7 +139,7 @@ public static class ProfilerServer
             // Without --options, defaults saved from the page or the API live beside the profiles they shaped.
             var file = new OptionsFile(options.OptionsFile ?? Path.Combine(options.ResultsFolder, ProfilerHostOptions.SavedOptionsFileName));
             var defaults = options.OptionsFile is null ? file.LoadIfExists() : file.Load();
-            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder, maxBytes: options.MaxResultsBytes), target, defaults, loggerFactory, file);
+            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder, maxBytes: options.MaxResultsBytes, logger: loggerFactory.CreateLogger<ProfileStore>()), target, defaults, loggerFactory, file);
         }
         catch (OptionsException e)
         {
