@@ -34,7 +34,8 @@ public sealed record StoredFile(int Id, int? Other, string Event, string Kind, s
 /// The results folder. Profile ids are small increasing integers that continue after a restart; files are named
 /// <c>&lt;id&gt;-&lt;event&gt;-&lt;yyyyMMdd-HHmmss&gt;.txt</c> (raw), <c>&lt;id&gt;-&lt;event&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (rendered)
 /// and <c>&lt;before&gt;-&lt;after&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (comparisons). Every write goes to a temporary file that is
-/// renamed into place, so a crash never leaves a torn file under a listed name. Only regular files with one link whose
+/// renamed into place, so a crash never leaves a torn file under a listed name. After every write the folder is brought
+/// back under its size limit (<see cref="MaxBytes"/>). Only regular files with one link whose
 /// names follow the scheme (with a real date) are listed, and only listed files are ever opened or deleted: whatever
 /// else is in the folder (a FIFO, a hard link to a file elsewhere, a name with a date that is none) is skipped, logged
 /// once. Thread-safe.
@@ -45,6 +46,8 @@ public sealed partial class ProfileStore
     private const string TempPrefix = ".tmp-";
 
     private readonly Lock _idLock = new();
+    private readonly Lock _limitLock = new();
+    private readonly Dictionary<int, int> _holds = [];
     private readonly ConcurrentDictionary<string, (long Length, DateTime Modified, RawHeader Header)> _headers = new();
     private readonly ConcurrentDictionary<string, string> _skipped = new();
     private readonly TimeProvider _clock;
@@ -53,8 +56,8 @@ public sealed partial class ProfileStore
 
     /// <param name="folder">The results folder; created when missing.</param>
     /// <param name="clock">For file names; the system clock when null.</param>
-    /// <param name="maxBytes">The most the listed files may take together; past it, <see cref="EnforceSizeLimit"/> removes the oldest profiles.</param>
-    /// <param name="logger">Where skipped files are reported; nowhere when null.</param>
+    /// <param name="maxBytes">The most the listed files may take together; every write that takes the folder past it removes the oldest files (see <see cref="MaxBytes"/>).</param>
+    /// <param name="logger">Where skipped and removed files are reported; nowhere when null.</param>
     public ProfileStore(string folder, TimeProvider? clock = null, long maxBytes = long.MaxValue, ILogger? logger = null)
     {
         Folder = Path.GetFullPath(folder);
@@ -68,31 +71,103 @@ public sealed partial class ProfileStore
 
     public string Folder { get; }
 
+    /// <summary>
+    /// The most the listed files may take together. A write that takes the folder past it removes, oldest first, whole
+    /// profiles (every file of an id) that are not in use, then the older renders of those in use, which can be made
+    /// again. In use: the profiles the write belongs to, those <see cref="Hold"/> keeps, and the newest profile. Their
+    /// raw files and the file just written are never removed, even when they alone are over the limit.
+    /// </summary>
     public long MaxBytes { get; }
 
     /// <summary>
-    /// Removes whole profiles (all files of an id), oldest first, until the listed files fit in <see cref="MaxBytes"/>,
-    /// never the profile <paramref name="keep"/>. Returns the removed files.
+    /// Keeps the profiles of <paramref name="ids"/> from being removed by the size limit until the result is disposed:
+    /// a request that renders from a profile holds it from reading it to storing what it rendered.
     /// </summary>
-    public IReadOnlyList<StoredFile> EnforceSizeLimit(int keep)
+    public IDisposable Hold(params IReadOnlyList<int> ids)
     {
-        var files = List();
-        var total = files.Sum(f => f.Bytes);
-        var removed = new List<StoredFile>();
-        foreach (var id in files.Select(f => f.Id).Distinct().Where(id => id != keep).OrderBy(id => id))
+        lock (_limitLock)
         {
-            if (total <= MaxBytes)
+            foreach (var id in ids)
             {
-                break;
-            }
-            foreach (var file in files.Where(f => f.Id == id))
-            {
-                Remove(file);
-                total -= file.Bytes;
-                removed.Add(file);
+                _holds[id] = _holds.GetValueOrDefault(id) + 1;
             }
         }
-        return removed;
+        return new ProfileHold(this, ids);
+    }
+
+    private sealed class ProfileHold(ProfileStore store, IReadOnlyList<int> ids) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
+            {
+                return;
+            }
+            lock (store._limitLock)
+            {
+                foreach (var id in ids)
+                {
+                    if (--store._holds[id] == 0)
+                    {
+                        store._holds.Remove(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Brings the folder back under <see cref="MaxBytes"/> after <paramref name="written"/> was stored, as <see cref="MaxBytes"/> says.</summary>
+    private void KeepUnderLimit(StoredFile written)
+    {
+        lock (_limitLock)
+        {
+            var files = List();
+            var total = files.Sum(f => f.Bytes);
+            if (total <= MaxBytes)
+            {
+                return;
+            }
+            var inUse = new HashSet<int>(_holds.Keys) { written.Id, files.Where(f => f.Kind == KnownFileKinds.Raw).Select(f => f.Id).DefaultIfEmpty(written.Id).Max() };
+            if (written.Other is { } other)
+            {
+                inUse.Add(other);
+            }
+            var wholeProfiles = files.Where(f => !inUse.Contains(f.Id)).GroupBy(f => f.Id).OrderBy(g => g.Key);
+            var renders = files.Where(f => inUse.Contains(f.Id) && f.Kind != KnownFileKinds.Raw && f.Name != written.Name)
+                .OrderBy(f => f.Created).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => new[] { f });
+            var removed = new List<StoredFile>();
+            try
+            {
+                foreach (var group in wholeProfiles.Concat<IEnumerable<StoredFile>>(renders))
+                {
+                    if (total <= MaxBytes)
+                    {
+                        break;
+                    }
+                    foreach (var file in group)
+                    {
+                        Remove(file);
+                        total -= file.Bytes;
+                        removed.Add(file);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The write itself succeeded; a folder that refuses deletions only stays over its limit.
+                _logger.LogWarning("Could not remove files to keep the results folder {Folder} under its limit: {Message}", Folder, e.Message);
+            }
+            if (removed.Count > 0)
+            {
+                _logger.LogWarning("The results folder passed its size limit ({Limit} bytes): removed {Files}", MaxBytes, string.Join(", ", removed.Select(f => f.Name)));
+            }
+            if (total > MaxBytes)
+            {
+                _logger.LogWarning("The results folder holds {Total} bytes, over its limit of {Limit}: what is left belongs to profiles in use ({Ids})", total, MaxBytes, string.Join(", ", inUse.Order()));
+            }
+        }
     }
 
     /// <summary>Reserves the next profile id.</summary>
@@ -109,7 +184,7 @@ public sealed partial class ProfileStore
     {
         var id = NextId();
         var name = await WriteAtomicallyAsync(ts => $"{id}-{profile.Metadata.Event}-{ts}.txt", (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
-        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Stored(name);
     }
 
     /// <summary>Stores a rendered file for one profile (<paramref name="ids"/> of one) or a comparison (two: before, after).</summary>
@@ -128,7 +203,14 @@ public sealed partial class ProfileStore
             throw new ArgumentException($"'{kind}' and '{extension}' do not fit the store's naming scheme");
         }
         var name = await WriteAtomicallyAsync(ts => $"{subject}-{kind}-{ts}.{extension}", write, cancellationToken);
-        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Stored(name);
+    }
+
+    private StoredFile Stored(string name)
+    {
+        var file = Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        KeepUnderLimit(file);
+        return file;
     }
 
     /// <summary>Every stored file, newest first.</summary>

@@ -207,6 +207,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     public async Task<StoredFile> RenderAsync(int id, JObject? options, string renderer = DefaultRenderer, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
+        using var hold = Store.Hold(id);
         var profile = await ReadStoredAsync(id, cancellationToken);
         return await RenderProfilesAsync([id], [profile], renderer, effective, cancellationToken);
     }
@@ -215,6 +216,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     public async Task<StoredFile> DiffAsync(int before, int after, JObject? options, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
+        using var hold = Store.Hold(before, after);
         var profiles = new[] { await ReadStoredAsync(before, cancellationToken), await ReadStoredAsync(after, cancellationToken) };
         if (profiles[0].Metadata.Unit != profiles[1].Metadata.Unit)
         {
@@ -312,19 +314,14 @@ public sealed class ProfilerEngine : IAsyncDisposable
                 warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
             }
             if (raw.LowConfidence is { } lowConfidence)
-        {
-            warnings.Add($"low confidence: {lowConfidence}");
-        }
-        if (profile.Metadata.Properties.TryGetValue(ProfileMetadata.LimitProperty, out var limit))
-        {
-            warnings.Add($"limit: {limit}");
-        }
-        var removed = Store.EnforceSizeLimit(keep: raw.Id);
-        if (removed.Count > 0)
-        {
-            _logger.LogWarning("The results folder passed its size limit ({Limit} bytes): removed the oldest profiles {Ids}", Store.MaxBytes, string.Join(", ", removed.Select(f => f.Id).Distinct()));
-        }
-        var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
+            {
+                warnings.Add($"low confidence: {lowConfidence}");
+            }
+            if (profile.Metadata.Properties.TryGetValue(ProfileMetadata.LimitProperty, out var limit))
+            {
+                warnings.Add($"limit: {limit}");
+            }
+            var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
             _lastStop = result;
             _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
             return result;

@@ -218,6 +218,62 @@ public class ProfileStoreTests : IDisposable
         logs.Messages.Should().Contain(m => m.Contains("2 hard links", StringComparison.Ordinal));
     }
 
+    private static Func<Stream, CancellationToken, Task> Bytes(int count) => (stream, ct) => stream.WriteAsync(new byte[count], ct).AsTask();
+
+    private long FolderBytes() => Directory.GetFiles(_folder.Path).Sum(path => new FileInfo(path).Length);
+
+    [Fact]
+    public async Task Renders_and_comparisons_keep_the_folder_under_its_limit_pushing_out_older_renders_not_the_profiles_they_compare()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 10_000);
+        var before = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        var after = await store.SaveRawAsync(Profile("cpu", "A 2\n"));
+
+        for (var i = 0; i < 30; i++)
+        {
+            var diff = await store.SaveRenderedAsync([before.Id, after.Id], "cpu", "diffgraph", "html", Bytes(1000));
+
+            FolderBytes().Should().BeLessThanOrEqualTo(10_000, $"after comparison {i + 1}");
+            store.Find(diff.Name).Should().NotBeNull("the file just written stays");
+        }
+        store.Find(before.Name).Should().NotBeNull();
+        store.Find(after.Name).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task Past_its_limit_a_write_removes_whole_profiles_oldest_first_and_no_more_than_it_must()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 2500);
+        var first = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([first.Id], "cpu", "flamegraph", "html", Bytes(1000));
+        var second = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([second.Id], "cpu", "flamegraph", "html", Bytes(1000));
+        var third = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+
+        await store.SaveRenderedAsync([third.Id], "cpu", "flamegraph", "html", Bytes(1000));
+
+        store.List().Select(f => f.Id).Distinct().Should().BeEquivalentTo([second.Id, third.Id]);
+        FolderBytes().Should().BeLessThanOrEqualTo(2500);
+    }
+
+    [Fact]
+    public async Task A_held_profile_is_not_removed_by_the_limit_until_released()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 1500);
+        var held = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        var hold = store.Hold(held.Id);
+
+        var other = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([other.Id], "cpu", "flamegraph", "html", Bytes(2000));
+        var keptWhileHeld = store.Find(held.Name);
+        hold.Dispose();
+        hold.Dispose();
+        await store.SaveRenderedAsync([other.Id], "cpu", "speedscope", "json", Bytes(10));
+
+        keptWhileHeld.Should().NotBeNull("a request renders from it");
+        store.Find(held.Name).Should().BeNull("released, it is the oldest profile");
+    }
+
     [Fact]
     public async Task Delete_removes_one_profiles_files_and_DeleteAll_the_rest()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Profiles;
+using Pluggable.Plugins.Diffgraph;
 using Pluggable.Plugins.HtmlFlamegraph;
 using Pluggable.Testing;
 
@@ -101,6 +102,25 @@ public class ReliabilityTests
         var listed = (JArray)await host.GetJsonAsync("/api/profiles");
         listed.Select(f => f["id"]!.Value<int>()).Distinct().Should().Equal([second["id"]!.Value<int>()], "the newest profile is kept even when it alone is over the limit");
         Directory.GetFiles(host.ResultsFolder, "1-*").Should().BeEmpty("the oldest profile's files are removed");
+    }
+
+    [Fact]
+    public async Task Thirty_diffgraphs_keep_the_results_folder_under_its_limit_and_the_two_profiles_they_compare()
+    {
+        const long limit = 300_000;
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer(), new DiffgraphRenderer()], maxResultsBytes: limit);
+        var before = (await host.ProfileAsync("scripted", TimeSpan.Zero))["id"]!.Value<int>();
+        var after = (await host.ProfileAsync("scripted", TimeSpan.Zero))["id"]!.Value<int>();
+
+        for (var i = 0; i < 30; i++)
+        {
+            var diff = await host.PostOkAsync("/api/diffgraph", new { before, after });
+
+            Directory.GetFiles(host.ResultsFolder).Sum(path => new FileInfo(path).Length).Should().BeLessThanOrEqualTo(limit, $"after diffgraph {i + 1}");
+            File.Exists(Path.Combine(host.ResultsFolder, diff["name"]!.Value<string>()!)).Should().BeTrue();
+        }
+        var raws = host.Engine.Store.List().Where(f => f.Kind == "raw").Select(f => f.Id);
+        raws.Should().BeEquivalentTo([before, after]);
     }
 
     [SkippableFact]
