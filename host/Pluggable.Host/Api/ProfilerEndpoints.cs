@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Plugins;
@@ -21,7 +23,7 @@ public static class ProfilerEndpoints
     /// </summary>
     public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access, AllowedHostList allowedHosts)
     {
-        var guard = new RequestGuard(access, allowedHosts);
+        var guard = new RequestGuard(access, allowedHosts, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger<RequestGuard>());
         var served = routes.MapGroup("");
         served.AddEndpointFilter(guard.CheckHostAsync);
         served.MapGet("/login", (HttpContext context, string? code) =>

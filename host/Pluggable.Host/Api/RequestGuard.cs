@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Pluggable.Host.Engine;
 
 namespace Pluggable.Host.Api;
@@ -7,11 +8,12 @@ namespace Pluggable.Host.Api;
 /// Runs around every endpoint of the profiler (API, page, stored files, login URL): refuses requests whose Host the
 /// profiler does not answer to (421), requests without the token when one is required (401) and state-changing
 /// requests from other origins (403), sets the headers that keep responses from being sniffed or framed, and turns
-/// refusals into JSON errors with the right status code.
+/// refusals and failures into JSON errors with the right status code.
 /// </summary>
 /// <param name="access">Who may use the profiler.</param>
 /// <param name="allowedHosts">The names and addresses it answers to.</param>
-internal sealed class RequestGuard(ProfilerAccess access, AllowedHostList allowedHosts)
+/// <param name="logger">Where failures that reach no other handler are logged.</param>
+internal sealed class RequestGuard(ProfilerAccess access, AllowedHostList allowedHosts, ILogger logger)
 {
     private static readonly string[] StateChangingMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
 
@@ -60,6 +62,12 @@ internal sealed class RequestGuard(ProfilerAccess access, AllowedHostList allowe
                 ProfilerErrorKind.NotFound => StatusCodes.Status404NotFound,
                 _ => StatusCodes.Status500InternalServerError,
             }, e.Message);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or BadHttpRequestException))
+        {
+            // Whatever no one above turned into a refusal still gets an answer that says what failed, not an empty 500.
+            logger.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
+            return ProfilerEndpoints.Error(StatusCodes.Status500InternalServerError, $"{http.Request.Method} {http.Request.Path} failed: {e.Message}");
         }
     }
 

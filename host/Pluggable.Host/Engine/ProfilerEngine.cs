@@ -89,7 +89,8 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     /// <summary>
     /// Replaces the defaults (the file's layer): validates them, saves them to the defaults file (the old one kept as
-    /// <c>.bak</c>), then uses them for every command. Invalid options throw <see cref="ProfilerException"/> and change nothing.
+    /// <c>.bak</c>), then uses them for every command. Invalid options, and a defaults file that cannot be written, throw
+    /// <see cref="ProfilerException"/> and change nothing.
     /// </summary>
     public ProfilingOptions ReplaceDefaults(JObject fileDefaults)
     {
@@ -104,7 +105,14 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
         lock (_defaultsLock)
         {
-            _defaultsFile?.Save(fileDefaults);
+            try
+            {
+                _defaultsFile?.Save(fileDefaults);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ProfilerException(ProfilerErrorKind.StorageFailed, $"the defaults could not be saved to {_defaultsFile!.Path}: {e.Message}; the defaults in use are unchanged", e);
+            }
             _fileDefaults = (JObject)fileDefaults.DeepClone();
             DefaultOptions = validated;
         }
@@ -345,6 +353,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
         {
             var pipeline = TransformPipeline.Build(options.Transforms, Registry);
             transformed = profiles.Select(pipeline.Apply).ToArray();
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
         }
         catch (InvalidOperationException e)
         {

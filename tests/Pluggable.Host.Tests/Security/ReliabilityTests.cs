@@ -154,6 +154,39 @@ public class ReliabilityTests
         }
     }
 
+    [SkippableFact]
+    public async Task A_read_only_results_folder_fails_deletes_and_option_changes_with_a_reason_and_loses_nothing()
+    {
+        Skip.IfNot(Environment.UserName == "root", "mounting a tmpfs needs root");
+        await using var host = await TestHost.StartAsync(new ProfilerHostOptions { PluginFolders = [RepoPaths.BuiltPlugins] });
+        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", host.ResultsFolder])!;
+        await mount.WaitForExitAsync();
+        Skip.If(mount.ExitCode != 0, "this machine cannot mount a tmpfs");
+        try
+        {
+            File.WriteAllText(Path.Combine(host.ResultsFolder, "1-wall-20260101-000000.txt"), "Main;Wait 1\n");
+            (await host.Client.SendAsync(Requests.Json(HttpMethod.Put, "/api/options", """{"threads": true}"""))).StatusCode.Should().Be(HttpStatusCode.OK);
+            Process.Start("mount", ["-o", "remount,ro", host.ResultsFolder])!.WaitForExit();
+
+            var deleteAll = await host.Client.DeleteAsync("/api/profiles");
+            var deleteOne = await host.Client.DeleteAsync("/api/profiles/1");
+            var put = await host.Client.SendAsync(Requests.Json(HttpMethod.Put, "/api/options", """{"threads": false}"""));
+
+            foreach (var response in new[] { deleteAll, deleteOne, put })
+            {
+                response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+                JObject.Parse(await response.Content.ReadAsStringAsync())["error"]!.Value<string>().Should().Contain("Read-only file system");
+            }
+            JObject.Parse(await put.Content.ReadAsStringAsync())["error"]!.Value<string>().Should().Contain("the defaults in use are unchanged");
+            (await host.GetJsonAsync("/api/options"))["threads"]!.Value<bool>().Should().BeTrue();
+            ((JArray)await host.GetJsonAsync("/api/profiles")).Select(f => f["id"]!.Value<int>()).Should().Equal(1);
+        }
+        finally
+        {
+            Process.Start("umount", [host.ResultsFolder])!.WaitForExit();
+        }
+    }
+
     [Fact]
     public async Task When_the_target_exits_the_status_says_so()
     {
