@@ -143,6 +143,14 @@ public sealed class ProfilerEngine : IAsyncDisposable
             ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, "no event type is available for this target; see GET /api/event-types for the reasons");
         var registered = Registry.FindEventType(name)
             ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown event type '{name}'; known: {Registry.EventTypeNames}");
+        try
+        {
+            OptionsValidator.CheckInterval(effective, registered.Info);
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+        }
 
         await _gate.WaitAsync(cancellationToken);
         try

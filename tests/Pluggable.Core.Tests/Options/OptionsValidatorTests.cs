@@ -32,6 +32,13 @@ public class OptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_takes_an_interval_down_to_the_event_types_shortest()
+    {
+        OptionsValidator.Validate(JObject.Parse("""{"event": "alloc", "interval": "5ms"}"""), _registry).Interval.Should().Be(TimeSpan.FromMilliseconds(5));
+        OptionsValidator.Validate(JObject.Parse("""{"event": "cpu", "interval": "100us"}"""), _registry).Interval.Should().Be(TimeSpan.FromMicroseconds(100));
+    }
+
+    [Fact]
     public void Validate_names_an_unknown_event_type_and_lists_the_known_ones()
     {
         var act = () => OptionsValidator.Validate(JObject.Parse("""{"event": "cycles"}"""), _registry);
@@ -61,6 +68,8 @@ public class OptionsValidatorTests
     [InlineData("""{"events": {"lock": {}}}""", "events.lock: unknown event type 'lock'*")]
     [InlineData("""{"events": {"cpu": {"x": 1}}}""", "events.cpu: event type 'cpu' takes no options")]
     [InlineData("""{"renderers": {"pdf": {}}}""", "renderers.pdf: unknown renderer 'pdf'*")]
+    [InlineData("""{"event": "alloc", "interval": "1ms"}""", "interval: 1ms is shorter than alloc takes; its shortest is 5ms")]
+    [InlineData("""{"event": "cpu", "interval": "50us"}""", "interval: 50us is shorter than cpu takes; its shortest is 100us")]
     public void Validate_refuses_bad_per_plugin_options_naming_where(string json, string message)
     {
         var act = () => OptionsValidator.Validate(JObject.Parse(json), _registry);
@@ -77,7 +86,7 @@ public class OptionsValidatorTests
 
     private sealed class SamplerWithOptions : ISampler
     {
-        public IReadOnlyList<EventTypeInfo> EventTypes => [new("alloc", KnownUnits.Bytes, "test", typeof(AllocTestOptions))];
+        public IReadOnlyList<EventTypeInfo> EventTypes => [new("alloc", KnownUnits.Bytes, "test", typeof(AllocTestOptions)) { ShortestInterval = TimeSpan.FromMilliseconds(5) }];
 
         public Availability Probe(string eventType, TargetProcess target) => Availability.Available;
 

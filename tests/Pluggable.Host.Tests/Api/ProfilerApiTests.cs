@@ -129,6 +129,7 @@ public class ProfilerApiTests : IAsyncLifetime
     [InlineData("{\"event\": \"scripted\", \"options\": {\"interval\": 1e308}}", "interval: at most 1s, found 1E+308")]
     [InlineData("{\"event\": \"scripted\", \"options\": {\"maxDuration\": 1e308}}", "maxDuration: at most 720h, found 1E+308")]
     [InlineData("{\"event\": \"scripted\", \"options\": {\"maxSamples\": 99999999999999999999999}}", "maxSamples: expected a whole number from 1 to *")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"interval\": \"1us\"}}", "interval: 1us is shorter than scripted takes; its shortest is 100us")]
     public async Task Start_with_bad_json_or_options_is_400_saying_where(string body, string message)
     {
         var response = await _host.PostJsonAsync("/api/profiler/start", body);
@@ -251,6 +252,20 @@ public class ProfilerApiTests : IAsyncLifetime
         EmbeddedPageData.FrameNames(await _host.Client.GetStringAsync($"/profiles/{file["name"]}")).Should().Contain("Cold", "the request replaced the default transforms with none");
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await Error(unknown)).Should().Be("no stored profile has id 99");
+    }
+
+    [Theory]
+    [InlineData("itimer", "1ms", "interval: 1ms is shorter than itimer takes; its shortest is 5ms")]
+    [InlineData("cpu", "1us", "interval: 1us is shorter than cpu takes; its shortest is 100us")]
+    public async Task Each_sampler_refuses_an_interval_below_its_own_shortest_naming_it(string eventType, string interval, string message)
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+
+        var response = await host.PostJsonAsync("/api/profiler/start", new { @event = eventType, options = new { interval } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Error(response)).Should().Be(message);
+        host.Engine.Status.State.Should().Be("idle");
     }
 
     [Fact]
