@@ -36,6 +36,10 @@ public static class OptionsValidator
             {
                 OptionsBinder.Bind(optionsType, (Newtonsoft.Json.Linq.JObject?)section, $"renderers.{name}");
             }
+            else if (section is Newtonsoft.Json.Linq.JObject { Count: > 0 })
+            {
+                throw new OptionsException($"renderers.{name}: renderer '{name}' takes no options");
+            }
         }
         TransformPipeline.Build(options.Transforms, registry);
         return options;

@@ -17,6 +17,7 @@ public class OptionsValidatorTests
         var builder = new PluginRegistryBuilder();
         builder.AddLoaded("samplers", "1.0", "/plugins/samplers", [new ScriptedSampler("cpu"), new SamplerWithOptions()]);
         builder.AddLoaded("transforms", "1.0", "/plugins/transforms", [new RenameTransformFactory()]);
+        builder.AddLoaded("renderers", "1.0", "/plugins/renderers", [new RendererWithoutOptions()]);
         _registry = builder.Build();
     }
 
@@ -68,6 +69,7 @@ public class OptionsValidatorTests
     [InlineData("""{"events": {"lock": {}}}""", "events.lock: unknown event type 'lock'*")]
     [InlineData("""{"events": {"cpu": {"x": 1}}}""", "events.cpu: event type 'cpu' takes no options")]
     [InlineData("""{"renderers": {"pdf": {}}}""", "renderers.pdf: unknown renderer 'pdf'*")]
+    [InlineData("""{"renderers": {"plain": {"bogus": 1}}}""", "renderers.plain: renderer 'plain' takes no options")]
     [InlineData("""{"event": "alloc", "interval": "1ms"}""", "interval: 1ms is shorter than alloc takes; its shortest is 5ms")]
     [InlineData("""{"event": "cpu", "interval": "50us"}""", "interval: 50us is shorter than cpu takes; its shortest is 100us")]
     public void Validate_refuses_bad_per_plugin_options_naming_where(string json, string message)
@@ -82,6 +84,13 @@ public class OptionsValidatorTests
         /// <summary>Smallest allocation counted. Default 0.</summary>
         [Range(0, int.MaxValue)]
         public int MinSize { get; set; }
+    }
+
+    private sealed class RendererWithoutOptions : IRenderer
+    {
+        public RendererInfo Info { get; } = new("plain", "txt", "text/plain", 1, "test");
+
+        public Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class SamplerWithOptions : ISampler

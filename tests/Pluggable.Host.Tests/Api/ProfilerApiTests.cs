@@ -130,6 +130,7 @@ public class ProfilerApiTests : IAsyncLifetime
     [InlineData("{\"event\": \"scripted\", \"options\": {\"maxDuration\": 1e308}}", "maxDuration: at most 720h, found 1E+308")]
     [InlineData("{\"event\": \"scripted\", \"options\": {\"maxSamples\": 99999999999999999999999}}", "maxSamples: expected a whole number from 1 to *")]
     [InlineData("{\"event\": \"scripted\", \"options\": {\"interval\": \"1us\"}}", "interval: 1us is shorter than scripted takes; its shortest is 100us")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"renderers\": {\"flamegraph\": {\"bogus\": 1}}}}", "renderers.flamegraph: Could not find member 'bogus'*")]
     public async Task Start_with_bad_json_or_options_is_400_saying_where(string body, string message)
     {
         var response = await _host.PostJsonAsync("/api/profiler/start", body);
