@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
+using Pluggable.Symbolization;
 
 namespace Pluggable.Plugins.Itimer;
 
@@ -17,6 +19,8 @@ public sealed class ItimerSampler : ISampler
     public ItimerSampler(PluginContext context)
         : this(Path.Combine(context.Directory, "itimer-agent.dll"), PtraceAccess.ForThisProcess())
     {
+        // Loaded when a host starts: the moment to turn off the perf maps a killed host left on.
+        PerfMapLease.ReleaseOrphans(context.LoggerFactory.CreateLogger<ItimerSampler>());
     }
 
     internal ItimerSampler(string agentPath, PtraceAccess access)
