@@ -156,6 +156,22 @@ public class HostCheckTests
     }
 
     [Fact]
+    public async Task A_profiler_served_on_its_own_kestrel_answers_to_the_names_its_options_add()
+    {
+        using var results = new TempFolder("pluggable-results");
+        await using var server = await ProfilerUi.ServeAsync("127.0.0.1", 0, options =>
+        {
+            options.ResultsFolder = results.Path;
+            options.AllowedHosts.Add("worker.example.com");
+        });
+        using var client = new HttpClient { BaseAddress = server.Address };
+
+        (await client.SendAsync(Request(HttpMethod.Get, "api/profiler", "worker.example.com"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.SendAsync(Request(HttpMethod.Get, "api/profiler", $"127.0.0.1:{server.Address.Port}"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.SendAsync(Request(HttpMethod.Get, "api/profiler", "evil.example"))).StatusCode.Should().Be(HttpStatusCode.MisdirectedRequest);
+    }
+
+    [Fact]
     public async Task An_embedded_profiler_answers_to_the_applications_AllowedHosts_only()
     {
         using var results = new TempFolder("pluggable-results");
