@@ -63,7 +63,7 @@ internal sealed class RequestGuard(ProfilerAccess access, AllowedHostList allowe
                 _ => StatusCodes.Status500InternalServerError,
             }, e.Message);
         }
-        catch (Exception e) when (e is not (OperationCanceledException or BadHttpRequestException))
+        catch (Exception e) when (e is not (OperationCanceledException or BadHttpRequestException) && !http.RequestAborted.IsCancellationRequested)
         {
             // Whatever no one above turned into a refusal still gets an answer that says what failed, not an empty 500.
             logger.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
