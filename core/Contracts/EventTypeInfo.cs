@@ -16,6 +16,15 @@ public sealed record EventTypeInfo(string Name, string Unit, string Description,
     /// (for CPU profiles at 100 Hz, 1000); 0 when any count is fine.
     /// </summary>
     public int ConfidentSamples { get; init; }
+
+    /// <summary>
+    /// The shortest <c>interval</c> a session of this event type takes; a shorter one is refused, the bound named in the
+    /// error. Default <see cref="DefaultShortestInterval"/>. A sampler that stops threads to sample them sets a longer one.
+    /// </summary>
+    public TimeSpan ShortestInterval { get; init; } = DefaultShortestInterval;
+
+    /// <summary>100 µs (10 kHz): below it, sampling costs more than anything it could show.</summary>
+    public static readonly TimeSpan DefaultShortestInterval = TimeSpan.FromMicroseconds(100);
 }
 
 /// <summary>Whether an event type can be sampled, and when not, why and what to do about it.</summary>

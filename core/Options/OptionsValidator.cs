@@ -9,9 +9,11 @@ public static class OptionsValidator
     public static ProfilingOptions Validate(Newtonsoft.Json.Linq.JObject merged, PluginRegistry registry)
     {
         var options = ProfilingOptions.From(merged);
-        if (options.Event is { } eventType && registry.FindEventType(eventType) is null)
+        if (options.Event is { } eventType)
         {
-            throw new OptionsException($"event: unknown event type '{eventType}'; known: {registry.EventTypeNames}");
+            var named = registry.FindEventType(eventType)
+                ?? throw new OptionsException($"event: unknown event type '{eventType}'; known: {registry.EventTypeNames}");
+            CheckInterval(options, named.Info);
         }
         foreach (var (name, section) in options.Events)
         {
@@ -34,8 +36,21 @@ public static class OptionsValidator
             {
                 OptionsBinder.Bind(optionsType, (Newtonsoft.Json.Linq.JObject?)section, $"renderers.{name}");
             }
+            else if (section is Newtonsoft.Json.Linq.JObject { Count: > 0 })
+            {
+                throw new OptionsException($"renderers.{name}: renderer '{name}' takes no options");
+            }
         }
         TransformPipeline.Build(options.Transforms, registry);
         return options;
+    }
+
+    /// <summary>Refuses an <c>interval</c> shorter than <paramref name="eventType"/> takes (<see cref="Contracts.EventTypeInfo.ShortestInterval"/>), naming the bound.</summary>
+    public static void CheckInterval(ProfilingOptions options, Contracts.EventTypeInfo eventType)
+    {
+        if (options.Interval is { } interval && interval < eventType.ShortestInterval)
+        {
+            throw new OptionsException($"interval: {Durations.Format(interval)} is shorter than {eventType.Name} takes; its shortest is {Durations.Format(eventType.ShortestInterval)}");
+        }
     }
 }

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pluggable.Core.Platform;
 using Pluggable.Core.Profiles;
 
 namespace Pluggable.Core.Store;
@@ -31,8 +34,11 @@ public sealed record StoredFile(int Id, int? Other, string Event, string Kind, s
 /// The results folder. Profile ids are small increasing integers that continue after a restart; files are named
 /// <c>&lt;id&gt;-&lt;event&gt;-&lt;yyyyMMdd-HHmmss&gt;.txt</c> (raw), <c>&lt;id&gt;-&lt;event&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (rendered)
 /// and <c>&lt;before&gt;-&lt;after&gt;-&lt;kind&gt;-&lt;...&gt;.&lt;ext&gt;</c> (comparisons). Every write goes to a temporary file that is
-/// renamed into place, so a crash never leaves a torn file under a listed name. Only regular files whose names follow
-/// the scheme are listed, and only listed files are ever opened or deleted. Thread-safe.
+/// renamed into place, so a crash never leaves a torn file under a listed name. After every write the folder is brought
+/// back under its size limit (<see cref="MaxBytes"/>). Only regular files with one link whose
+/// names follow the scheme (with a real date) are listed, and only listed files are ever opened or deleted: whatever
+/// else is in the folder (a FIFO, a hard link to a file elsewhere, a name with a date that is none) is skipped, logged
+/// once. Thread-safe.
 /// </summary>
 public sealed partial class ProfileStore
 {
@@ -40,18 +46,24 @@ public sealed partial class ProfileStore
     private const string TempPrefix = ".tmp-";
 
     private readonly Lock _idLock = new();
+    private readonly Lock _limitLock = new();
+    private readonly Dictionary<int, int> _holds = [];
     private readonly ConcurrentDictionary<string, (long Length, DateTime Modified, RawHeader Header)> _headers = new();
+    private readonly ConcurrentDictionary<string, string> _skipped = new();
     private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
     private int _lastId;
 
     /// <param name="folder">The results folder; created when missing.</param>
     /// <param name="clock">For file names; the system clock when null.</param>
-    /// <param name="maxBytes">The most the listed files may take together; past it, <see cref="EnforceSizeLimit"/> removes the oldest profiles.</param>
-    public ProfileStore(string folder, TimeProvider? clock = null, long maxBytes = long.MaxValue)
+    /// <param name="maxBytes">The most the listed files may take together; every write that takes the folder past it removes the oldest files (see <see cref="MaxBytes"/>).</param>
+    /// <param name="logger">Where skipped and removed files are reported; nowhere when null.</param>
+    public ProfileStore(string folder, TimeProvider? clock = null, long maxBytes = long.MaxValue, ILogger? logger = null)
     {
         Folder = Path.GetFullPath(folder);
         _clock = clock ?? TimeProvider.System;
         MaxBytes = maxBytes;
+        _logger = logger ?? NullLogger.Instance;
         Directory.CreateDirectory(Folder);
         RemoveLeftoverTempFiles();
         _lastId = List().Select(f => Math.Max(f.Id, f.Other ?? 0)).DefaultIfEmpty(0).Max();
@@ -59,31 +71,103 @@ public sealed partial class ProfileStore
 
     public string Folder { get; }
 
+    /// <summary>
+    /// The most the listed files may take together. A write that takes the folder past it removes, oldest first, whole
+    /// profiles (every file of an id) that are not in use, then the older renders of those in use, which can be made
+    /// again. In use: the profiles the write belongs to, those <see cref="Hold"/> keeps, and the newest profile. Their
+    /// raw files and the file just written are never removed, even when they alone are over the limit.
+    /// </summary>
     public long MaxBytes { get; }
 
     /// <summary>
-    /// Removes whole profiles (all files of an id), oldest first, until the listed files fit in <see cref="MaxBytes"/>,
-    /// never the profile <paramref name="keep"/>. Returns the removed files.
+    /// Keeps the profiles of <paramref name="ids"/> from being removed by the size limit until the result is disposed:
+    /// a request that renders from a profile holds it from reading it to storing what it rendered.
     /// </summary>
-    public IReadOnlyList<StoredFile> EnforceSizeLimit(int keep)
+    public IDisposable Hold(params IReadOnlyList<int> ids)
     {
-        var files = List();
-        var total = files.Sum(f => f.Bytes);
-        var removed = new List<StoredFile>();
-        foreach (var id in files.Select(f => f.Id).Distinct().Where(id => id != keep).OrderBy(id => id))
+        lock (_limitLock)
         {
-            if (total <= MaxBytes)
+            foreach (var id in ids)
             {
-                break;
-            }
-            foreach (var file in files.Where(f => f.Id == id))
-            {
-                Remove(file);
-                total -= file.Bytes;
-                removed.Add(file);
+                _holds[id] = _holds.GetValueOrDefault(id) + 1;
             }
         }
-        return removed;
+        return new ProfileHold(this, ids);
+    }
+
+    private sealed class ProfileHold(ProfileStore store, IReadOnlyList<int> ids) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
+            {
+                return;
+            }
+            lock (store._limitLock)
+            {
+                foreach (var id in ids)
+                {
+                    if (--store._holds[id] == 0)
+                    {
+                        store._holds.Remove(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Brings the folder back under <see cref="MaxBytes"/> after <paramref name="written"/> was stored, as <see cref="MaxBytes"/> says.</summary>
+    private void KeepUnderLimit(StoredFile written)
+    {
+        lock (_limitLock)
+        {
+            var files = List();
+            var total = files.Sum(f => f.Bytes);
+            if (total <= MaxBytes)
+            {
+                return;
+            }
+            var inUse = new HashSet<int>(_holds.Keys) { written.Id, files.Where(f => f.Kind == KnownFileKinds.Raw).Select(f => f.Id).DefaultIfEmpty(written.Id).Max() };
+            if (written.Other is { } other)
+            {
+                inUse.Add(other);
+            }
+            var wholeProfiles = files.Where(f => !inUse.Contains(f.Id)).GroupBy(f => f.Id).OrderBy(g => g.Key);
+            var renders = files.Where(f => inUse.Contains(f.Id) && f.Kind != KnownFileKinds.Raw && f.Name != written.Name)
+                .OrderBy(f => f.Created).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => new[] { f });
+            var removed = new List<StoredFile>();
+            try
+            {
+                foreach (var group in wholeProfiles.Concat<IEnumerable<StoredFile>>(renders))
+                {
+                    if (total <= MaxBytes)
+                    {
+                        break;
+                    }
+                    foreach (var file in group)
+                    {
+                        Remove(file);
+                        total -= file.Bytes;
+                        removed.Add(file);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The write itself succeeded; a folder that refuses deletions only stays over its limit.
+                _logger.LogWarning("Could not remove files to keep the results folder {Folder} under its limit: {Message}", Folder, e.Message);
+            }
+            if (removed.Count > 0)
+            {
+                _logger.LogWarning("The results folder passed its size limit ({Limit} bytes): removed {Files}", MaxBytes, string.Join(", ", removed.Select(f => f.Name)));
+            }
+            if (total > MaxBytes)
+            {
+                _logger.LogWarning("The results folder holds {Total} bytes, over its limit of {Limit}: what is left belongs to profiles in use ({Ids})", total, MaxBytes, string.Join(", ", inUse.Order()));
+            }
+        }
     }
 
     /// <summary>Reserves the next profile id.</summary>
@@ -100,7 +184,7 @@ public sealed partial class ProfileStore
     {
         var id = NextId();
         var name = await WriteAtomicallyAsync(ts => $"{id}-{profile.Metadata.Event}-{ts}.txt", (stream, ct) => FoldedFormat.WriteAsync(profile, stream, ct), cancellationToken);
-        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Stored(name);
     }
 
     /// <summary>Stores a rendered file for one profile (<paramref name="ids"/> of one) or a comparison (two: before, after).</summary>
@@ -119,7 +203,14 @@ public sealed partial class ProfileStore
             throw new ArgumentException($"'{kind}' and '{extension}' do not fit the store's naming scheme");
         }
         var name = await WriteAtomicallyAsync(ts => $"{subject}-{kind}-{ts}.{extension}", write, cancellationToken);
-        return Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        return Stored(name);
+    }
+
+    private StoredFile Stored(string name)
+    {
+        var file = Find(name) ?? throw new IOException($"{name} vanished right after it was written");
+        KeepUnderLimit(file);
+        return file;
     }
 
     /// <summary>Every stored file, newest first.</summary>
@@ -144,19 +235,17 @@ public sealed partial class ProfileStore
 
     /// <summary>Opens a listed file for reading, with its listing; null when the store does not list <paramref name="name"/>.</summary>
     public (StoredFile File, Stream Content)? OpenRead(string name) =>
-        Find(name) is { } file
-            ? (file, new FileStream(Path.Combine(Folder, name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, useAsync: true))
-            : null;
+        Find(name) is { } file && UnixFile.OpenPlainFile(Path.Combine(Folder, name)) is { } content ? (file, content) : null;
 
     /// <summary>Reads the raw profile of an id; null when no raw file of that id is stored.</summary>
     public async Task<FoldedReadResult?> ReadProfileAsync(int id, CancellationToken cancellationToken = default)
     {
-        if (RawFileOf(id) is not { } name || Find(name) is not { } raw)
+        if (RawFileOf(id) is not { } name || Find(name) is not { } raw || UnixFile.OpenPlainFile(Path.Combine(Folder, raw.Name)) is not { } content)
         {
             return null;
         }
-        var text = await File.ReadAllTextAsync(Path.Combine(Folder, raw.Name), cancellationToken);
-        return FoldedFormat.Read(text, raw.Event);
+        using var reader = new StreamReader(content);
+        return FoldedFormat.Read(await reader.ReadToEndAsync(cancellationToken), raw.Event);
     }
 
     /// <summary>Deletes every file of one profile id (its raw file, its renders and the comparisons it is the "before" of); returns how many.</summary>
@@ -223,12 +312,7 @@ public sealed partial class ProfileStore
     private StoredFile? Describe(string name, Func<int, string?> rawFileOf)
     {
         var match = FileNamePattern().Match(name);
-        if (!match.Success)
-        {
-            return null;
-        }
-        var info = new FileInfo(Path.Combine(Folder, name));
-        if (!info.Exists || info.LinkTarget is not null)
+        if (!match.Success || UnixFile.Status(Path.Combine(Folder, name)) is not { } status)
         {
             return null;
         }
@@ -237,14 +321,35 @@ public sealed partial class ProfileStore
         {
             return null;
         }
+        if (!DateTimeOffset.TryParseExact(match.Groups["ts"].Value, TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
+        {
+            return Skip(name, $"its name's date, {match.Groups["ts"].Value}, is no date");
+        }
+        if (status.Type != UnixFileType.Regular)
+        {
+            return Skip(name, $"it is not a regular file but a {status.Type.ToString().ToLowerInvariant()} entry");
+        }
+        if (status.Links != 1)
+        {
+            return Skip(name, $"it has {status.Links} hard links, so it is also a file elsewhere");
+        }
         var id = int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture);
         int? other = match.Groups["other"].Success ? int.Parse(match.Groups["other"].Value, CultureInfo.InvariantCulture) : null;
-        var created = DateTimeOffset.ParseExact(match.Groups["ts"].Value, TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        var header = kind == KnownFileKinds.Raw ? HeaderOf(info)
-            : rawFileOf(other ?? id) is { } raw ? HeaderOf(new FileInfo(Path.Combine(Folder, raw)))
+        var header = kind == KnownFileKinds.Raw ? HeaderOf(name, status)
+            : rawFileOf(other ?? id) is { } raw && UnixFile.Status(Path.Combine(Folder, raw)) is { } rawStatus ? HeaderOf(raw, rawStatus)
             : RawHeader.None;
         var eventType = match.Groups["event"].Success ? match.Groups["event"].Value : header.Event;
-        return new StoredFile(id, other, eventType, kind, name, header.Samples, info.Length, created) { LowConfidence = header.LowConfidence };
+        return new StoredFile(id, other, eventType, kind, name, header.Samples, status.Size, created) { LowConfidence = header.LowConfidence };
+    }
+
+    /// <summary>Leaves a file named like a profile out of the listing, saying why once per name (the page lists every few seconds).</summary>
+    private StoredFile? Skip(string name, string reason)
+    {
+        if (_skipped.TryAdd(name, reason))
+        {
+            _logger.LogWarning("Not listing {Name} in the results folder {Folder}: {Reason}", name, Folder, reason);
+        }
+        return null;
     }
 
     /// <summary>What the listing needs from a raw file's header.</summary>
@@ -266,9 +371,9 @@ public sealed partial class ProfileStore
             : null;
     }
 
-    private RawHeader HeaderOf(FileInfo file)
+    private RawHeader HeaderOf(string name, UnixFileStatus status)
     {
-        if (_headers.TryGetValue(file.Name, out var cached) && cached.Length == file.Length && cached.Modified == file.LastWriteTimeUtc)
+        if (_headers.TryGetValue(name, out var cached) && cached.Length == status.Size && cached.Modified == status.LastWriteTimeUtc)
         {
             return cached.Header;
         }
@@ -276,7 +381,12 @@ public sealed partial class ProfileStore
         IReadOnlyDictionary<string, string> header;
         try
         {
-            using var reader = new StreamReader(file.FullName);
+            using var content = UnixFile.OpenPlainFile(Path.Combine(Folder, name));
+            if (content is null)
+            {
+                return RawHeader.None;
+            }
+            using var reader = new StreamReader(content);
             header = FoldedFormat.ReadHeader(reader);
             if (!(header.TryGetValue("samples", out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out samples)))
             {
@@ -291,7 +401,7 @@ public sealed partial class ProfileStore
             return RawHeader.None;
         }
         var result = new RawHeader(samples, header.GetValueOrDefault("event") ?? "", header.GetValueOrDefault("low-confidence"));
-        _headers[file.Name] = (file.Length, file.LastWriteTimeUtc, result);
+        _headers[name] = (status.Size, status.LastWriteTimeUtc, result);
         return result;
     }
 

@@ -4,7 +4,8 @@ using Pluggable.Core.Options;
 using Pluggable.Host;
 using Pluggable.Host.Api;
 
-var host = new Option<string>("--host") { Description = "Address to listen on. Anything but loopback needs --allow-remote.", DefaultValueFactory = _ => "127.0.0.1" };
+var host = new Option<string>("--host") { Description = "Address to listen on. Anything but loopback needs --allow-remote. Requests may name it (or 127.0.0.1, localhost, [::1]) in their Host.", DefaultValueFactory = _ => "127.0.0.1" };
+var allowedHosts = new Option<string[]>("--allowed-hosts") { Description = "More names or addresses requests may name in their Host, comma-separated: NAME (any port, as behind a proxy) or NAME:PORT. Repeatable.", AllowMultipleArgumentsPerToken = false };
 var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 8080 };
 var pid = new Option<int?>("--pid") { Description = "Profile this .NET process instead of the host itself." };
 var results = new Option<string>("--results") { Description = "Folder for profiles.", DefaultValueFactory = _ => "pluggable-results" };
@@ -20,7 +21,7 @@ var demo = new Option<bool>("--demo") { Description = "Run a demo load inside th
 
 var root = new RootCommand("Pluggable: a production profiler for .NET services with a web UI.")
 {
-    host, port, pid, results, maxResults, options, plugins, allowRemote, tokenFile, noAuth, symbols, symbolServer, demo,
+    host, allowedHosts, port, pid, results, maxResults, options, plugins, allowRemote, tokenFile, noAuth, symbols, symbolServer, demo,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -30,6 +31,7 @@ root.SetAction(async (parse, cancellationToken) =>
         var hostOptions = new ProfilerHostOptions
         {
             Host = parse.GetValue(host)!,
+            AllowedHosts = (parse.GetValue(allowedHosts) ?? []).SelectMany(list => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
             Port = parse.GetValue(port),
             Pid = parse.GetValue(pid),
             ResultsFolder = parse.GetValue(results)!,

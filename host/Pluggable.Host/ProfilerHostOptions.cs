@@ -9,6 +9,13 @@ public sealed class ProfilerHostOptions
     /// <summary>The address to listen on. Default <c>127.0.0.1</c>; anything not loopback needs <see cref="AllowRemote"/>.</summary>
     public string Host { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// More names and addresses requests may name in their Host (and browsers in their Origin), besides <c>127.0.0.1</c>,
+    /// <c>localhost</c>, <c>[::1]</c> and <see cref="Host"/> on <see cref="Port"/>: <c>name</c> (any port, as behind a proxy)
+    /// or <c>name:port</c>. Default none.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
     /// <summary>The port to listen on; 0 picks a free one. Default 8080.</summary>
     public int Port { get; set; } = 8080;
 
@@ -59,8 +66,11 @@ public sealed class ProfilerHostOptions
         || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>True when <see cref="Host"/> listens on every interface.</summary>
-    public bool IsCatchAll =>
-        Host is "*" or "+" || (IPAddress.TryParse(Host.Trim('[', ']'), out var address) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)));
+    public bool IsCatchAll => IsCatchAllHost(Host);
+
+    /// <summary>True when a host to listen on is every interface (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>::</c>).</summary>
+    public static bool IsCatchAllHost(string host) =>
+        host is "*" or "+" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)));
 
     /// <summary>The URL Kestrel listens on.</summary>
     public string ListenUrl =>

@@ -33,6 +33,7 @@ public static class ProfilerServer
     private static async Task<RunningProfilerServer> StartCoreAsync(ProfilerHostOptions options, Func<ILoggerFactory, ProfilerEngine> createEngine, Action<ILoggingBuilder>? configureLogging, CancellationToken cancellationToken)
     {
         CheckBinding(options);
+        var allowedHosts = AllowedHostList.ForServer(options.Host, options.AllowedHosts);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ProfilerServer).Assembly.GetName().Name });
         ConfigureLogging(builder.Logging, configureLogging);
         builder.WebHost.UseUrls(options.ListenUrl);
@@ -44,15 +45,11 @@ public static class ProfilerServer
         var logger = loggerFactory.CreateLogger(typeof(ProfilerServer));
         if (!options.IsLoopback && options.Token is null)
         {
-            logger.LogWarning("NO AUTHENTICATION (--no-auth) on {Host}: every request that reaches this port is let in. Only do this behind a proxy that authenticates.", options.Host);
-        }
-        if (options.IsCatchAll)
-        {
-            logger.LogWarning("LISTENING ON EVERY INTERFACE ({Host}): anyone who can reach this port can profile this process and read its profiles. Put an authenticating proxy or a firewall in front of it.", options.Host);
+            logger.LogWarning("NO AUTHENTICATION (--no-auth) on {Host}: anyone who can reach this port can profile this process and read its profiles. Only do this behind a proxy that authenticates.", options.Host);
         }
         else if (!options.IsLoopback)
         {
-            logger.LogWarning("Listening on non-loopback address {Host}: make sure only trusted clients can reach it", options.Host);
+            logger.LogWarning("Listening on {Host}, beyond loopback: every request needs the token; make sure only trusted clients can reach this port", options.Host);
         }
 
         ProfilerEngine engine;
@@ -66,7 +63,7 @@ public static class ProfilerServer
             throw;
         }
         var access = new ProfilerAccess(options.Token);
-        app.MapProfiler(engine, access);
+        app.MapProfiler(engine, access, allowedHosts);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -77,7 +74,12 @@ public static class ProfilerServer
             await engine.DisposeAsync();
             throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
         }
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var listening = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        // A catch-all address is no address to browse to: print one of the machine's own, which the Host check lets in.
+        var address = options.IsCatchAll
+            ? new UriBuilder(listening) { Host = allowedHosts.FirstRemoteAddress ?? "127.0.0.1" }.Uri
+            : listening;
+        logger.LogInformation("Pluggable answers to {Hosts}", allowedHosts.Describe(address.Port));
         if (access.LoginCode is { } code)
         {
             logger.LogInformation("Pluggable is profiling {Target} (pid {Pid}). Log in once at {Address}login?code={Code} (API clients: Authorization: Bearer <token>).", engine.Target.Name, engine.Target.Pid, address, code);
@@ -137,7 +139,7 @@ public static class ProfilerServer
             // Without --options, defaults saved from the page or the API live beside the profiles they shaped.
             var file = new OptionsFile(options.OptionsFile ?? Path.Combine(options.ResultsFolder, ProfilerHostOptions.SavedOptionsFileName));
             var defaults = options.OptionsFile is null ? file.LoadIfExists() : file.Load();
-            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder, maxBytes: options.MaxResultsBytes), target, defaults, loggerFactory, file, overrides: options.OptionsOverrides);
+            return new ProfilerEngine(registry, new ProfileStore(options.ResultsFolder, maxBytes: options.MaxResultsBytes, logger: loggerFactory.CreateLogger<ProfileStore>()), target, defaults, loggerFactory, file, overrides: options.OptionsOverrides);
         }
         catch (OptionsException e)
         {

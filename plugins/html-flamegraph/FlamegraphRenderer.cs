@@ -1,20 +1,24 @@
 using System.Net;
 using System.Text;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
+using Pluggable.Core.Options;
 
 namespace Pluggable.Plugins.HtmlFlamegraph;
 
 /// <summary>Renders a profile as one self-contained, interactive HTML page (canvas, zoom, search, tooltips).</summary>
 public sealed class FlamegraphRenderer : IRenderer
 {
-    public RendererInfo Info { get; } = new("flamegraph", "html", "text/html; charset=utf-8", 1, "Interactive flamegraph page, self-contained");
+    public RendererInfo Info { get; } = new("flamegraph", "html", "text/html; charset=utf-8", 1, "Interactive flamegraph page, self-contained", typeof(FlamegraphOptions));
 
     public async Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken)
     {
+        var options = OptionsBinder.Bind<FlamegraphOptions>(request.Options, "renderers.flamegraph");
         var profile = request.Profiles[0];
         var title = $"{profile.Metadata.Event} flamegraph" + (profile.Metadata.TargetName is { } name ? $" of {name}" : "");
-        await PageTemplate.WriteAsync(output, title, json => PageData.Write(json, request.Untransformed, request.Profiles, request.Transforms, request.Options), cancellationToken);
+        var pageOptions = new JObject { ["reverse"] = options.Reverse };
+        await PageTemplate.WriteAsync(output, title, json => PageData.Write(json, request.Untransformed, request.Profiles, request.Transforms, pageOptions), cancellationToken);
     }
 }
 

@@ -10,6 +10,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
+    /// <summary>A name this browser resolves to 127.0.0.1, as a DNS rebinding attacker's name resolves once its owner re-points it.</summary>
+    public const string ReboundName = "attacker.test";
+
     private IPlaywright? _playwright;
 
     public IBrowser? Browser { get; private set; }
@@ -27,7 +30,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync", $"--host-resolver-rules=MAP {ReboundName} 127.0.0.1"],
         });
     }
 

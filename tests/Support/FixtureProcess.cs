@@ -23,6 +23,13 @@ public sealed class FixtureProcess : IAsyncDisposable
 
     public static string WorkloadAssembly => Path.Combine(AppContext.BaseDirectory, "Pluggable.Fixtures.Workload.dll");
 
+    /// <summary>Where the runtime writes its perf map when it is on.</summary>
+    public string PerfMapPath => $"/tmp/perf-{Pid}.map";
+
+    /// <summary>Whether the runtime holds its perf map open, as it does from the moment the map is turned on until it is turned off.</summary>
+    public bool WritesPerfMap =>
+        Directory.EnumerateFiles($"/proc/{Pid}/fd").Any(fd => new FileInfo(fd).LinkTarget?.StartsWith(PerfMapPath, StringComparison.Ordinal) == true);
+
     /// <summary>Starts a workload and waits until it runs.</summary>
     public static Task<FixtureProcess> StartAsync(string workload, int threads = 1) =>
         StartAsync(WorkloadAssembly, [workload, threads.ToString(CultureInfo.InvariantCulture)]);

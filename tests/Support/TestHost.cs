@@ -58,14 +58,27 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>Starts a host whose plugins are given as instances (test doubles), targeting the test process.</summary>
-    public static async Task<TestHost> StartAsync(IReadOnlyList<object> plugins, JObject? defaults = null, long maxResultsBytes = long.MaxValue)
+    /// <param name="plugins">The plugin instances.</param>
+    /// <param name="defaults">The defaults file's content.</param>
+    /// <param name="maxResultsBytes">The results folder's size limit.</param>
+    /// <param name="options">How the server listens; loopback when null.</param>
+    /// <param name="port">The port to listen on; a free one when 0.</param>
+    public static async Task<TestHost> StartAsync(IReadOnlyList<object> plugins, JObject? defaults = null, long maxResultsBytes = long.MaxValue, ProfilerHostOptions? options = null, int port = 0)
     {
         var results = new TempFolder("pluggable-results");
+        var engine = CreateEngine(plugins, results.Path, defaults, maxResultsBytes);
+        options ??= new ProfilerHostOptions();
+        options.Port = port;
+        options.ResultsFolder = results.Path;
+        return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results, results.Path);
+    }
+
+    /// <summary>An engine over plugin instances (test doubles) and a results folder, targeting the test process.</summary>
+    public static ProfilerEngine CreateEngine(IReadOnlyList<object> plugins, string resultsFolder, JObject? defaults = null, long maxResultsBytes = long.MaxValue)
+    {
         var builder = new PluginRegistryBuilder();
         builder.AddLoaded("test-plugins", "1.0", "/test", plugins);
-        var engine = new ProfilerEngine(builder.Build(), new ProfileStore(results.Path, maxBytes: maxResultsBytes), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
-        var options = new ProfilerHostOptions { Port = 0, ResultsFolder = results.Path };
-        return new TestHost(await ProfilerServer.StartAsync(options, engine, Quiet), results, results.Path);
+        return new ProfilerEngine(builder.Build(), new ProfileStore(resultsFolder, maxBytes: maxResultsBytes), TargetProcesses.Self(), defaults, LoggerFactory.Create(Quiet));
     }
 
     public static void Quiet(ILoggingBuilder logging) => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();

@@ -74,7 +74,8 @@ internal static class JsonRequests
 
     public static int RequiredId(JObject body, string field, string what = "a profile id") => body[field] switch
     {
-        { Type: JTokenType.Integer } value when value.Value<long>() is > 0 and <= int.MaxValue => value.Value<int>(),
+        // A whole number past long is a BigInteger, which Value<long>() cannot convert.
+        JValue { Value: long id } when id is > 0 and <= int.MaxValue => (int)id,
         null => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' ({what}) is required"),
         _ => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' must be {what} (a positive whole number)"),
     };

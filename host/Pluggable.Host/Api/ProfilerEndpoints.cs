@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Plugins;
@@ -16,11 +18,15 @@ public static class ProfilerEndpoints
 {
     /// <summary>
     /// Maps the page (<c>/</c>), the API, the stored files (<c>profiles/{file}</c>) and the login URL on
-    /// <paramref name="routes"/> (a group when embedded under a prefix), all behind <paramref name="access"/>.
+    /// <paramref name="routes"/> (a group when embedded under a prefix), all behind <paramref name="access"/> and
+    /// answering only to <paramref name="allowedHosts"/>.
     /// </summary>
-    public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access)
+    public static RouteGroupBuilder MapProfiler(this IEndpointRouteBuilder routes, ProfilerEngine engine, ProfilerAccess access, AllowedHostList allowedHosts)
     {
-        routes.MapGet("/login", (HttpContext context, string? code) =>
+        var guard = new RequestGuard(access, allowedHosts, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger<RequestGuard>());
+        var served = routes.MapGroup("");
+        served.AddEndpointFilter(guard.CheckHostAsync);
+        served.MapGet("/login", (HttpContext context, string? code) =>
         {
             if (!access.TryLogin(code, out var session))
             {
@@ -36,8 +42,8 @@ public static class ProfilerEndpoints
             });
             return Results.Redirect("./");
         });
-        var group = routes.MapGroup("");
-        group.AddEndpointFilter(new RequestGuard(access).InvokeAsync);
+        var group = served.MapGroup("");
+        group.AddEndpointFilter(guard.InvokeAsync);
         group.MapProfilerPage();
 
         group.MapGet("/api/event-types", () => Results.Json(engine.EventTypes()));
@@ -101,7 +107,7 @@ public static class ProfilerEndpoints
         group.MapGet("/api/options", () => Results.Content(engine.DefaultOptions.Json.ToString(), "application/json"));
         group.MapPut("/api/options", async (HttpRequest request, CancellationToken ct) =>
         {
-            var options = engine.ReplaceDefaults(await JsonRequests.ReadObjectAsync(request, ct));
+            var options = engine.ReplaceDefaultsFromRequest(await JsonRequests.ReadObjectAsync(request, ct));
             return Results.Content(options.Json.ToString(), "application/json");
         });
         group.MapGet("/api/renderers", () => Results.Json(engine.Registry.Renderers.Select(r => new

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,9 +30,15 @@ public sealed class ProfilerUiOptions
     /// <summary>A token every request must carry, as with the standalone host's --token-file; or null.</summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// <see cref="ProfilerUi.Serve"/> only: more names requests may name in their Host, as the standalone host's
+    /// --allowed-hosts. <see cref="ProfilerUi.MapProfilerUi"/> answers to the application's own <c>AllowedHosts</c> instead.
+    /// </summary>
+    public List<string> AllowedHosts { get; } = [];
+
     internal ProfilerHostOptions ToHostOptions()
     {
-        var options = new ProfilerHostOptions { ResultsFolder = ResultsFolder, OptionsFile = OptionsFile, Token = Token };
+        var options = new ProfilerHostOptions { ResultsFolder = ResultsFolder, OptionsFile = OptionsFile, Token = Token, AllowedHosts = [.. AllowedHosts] };
         options.PluginFolders.AddRange(PluginFolders);
         return options;
     }
@@ -59,8 +66,10 @@ public static class ProfilerUi
     }
 
     /// <summary>
-    /// Serves the page and the API under <paramref name="prefix"/> on the application's own server. At start it warns
-    /// when the application listens beyond loopback and neither an authorization policy nor a token protects the profiler.
+    /// Serves the page and the API under <paramref name="prefix"/> on the application's own server, answering only to the
+    /// host names of the application's <c>AllowedHosts</c> setting (as ASP.NET Core's host filtering reads it). At start it
+    /// warns when neither an authorization policy nor a token protects the profiler and the application listens beyond
+    /// loopback, or lets any Host in (<c>AllowedHosts</c> unset or <c>*</c>), which a web page can use through DNS rebinding.
     /// </summary>
     public static RouteGroupBuilder MapProfilerUi(this IEndpointRouteBuilder endpoints, string prefix = "/profiler", Action<ProfilerUiOptions>? configure = null)
     {
@@ -71,8 +80,9 @@ public static class ProfilerUi
         var logger = loggerFactory.CreateLogger(typeof(ProfilerUi));
         var engine = services.GetService<ProfilerEngine>() ?? ProfilerServer.CreateEngine(options.ToHostOptions(), loggerFactory);
         var access = new ProfilerAccess(options.Token);
+        var allowedHosts = AllowedHostList.FromApplicationSetting(services.GetRequiredService<IConfiguration>()["AllowedHosts"]);
         var group = endpoints.MapGroup(prefix);
-        group.MapProfiler(engine, access);
+        group.MapProfiler(engine, access, allowedHosts);
         if (options.AuthorizationPolicy is { } policy)
         {
             group.RequireAuthorization(policy);
@@ -83,9 +93,14 @@ public static class ProfilerUi
         {
             var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var exposed = addresses.Where(a => !IsLoopback(a)).ToArray();
-            if (exposed.Length > 0 && options.AuthorizationPolicy is null && options.Token is null)
+            var unprotected = options.AuthorizationPolicy is null && options.Token is null;
+            if (exposed.Length > 0 && unprotected)
             {
                 logger.LogWarning("THE PROFILER AT {Prefix} IS REACHABLE WITHOUT AUTHENTICATION on {Addresses}: anyone who reaches it can profile this service and read its profiles. Pass an AuthorizationPolicy or a Token to MapProfilerUi, or listen on loopback only.", prefix, string.Join(", ", exposed));
+            }
+            else if (allowedHosts.AllowsAny && unprotected)
+            {
+                logger.LogWarning("The profiler at {Prefix} answers to any Host (AllowedHosts is unset or *): a web page can reach it by pointing its own name at this machine (DNS rebinding). Set AllowedHosts to the names this service is reached by, or pass an AuthorizationPolicy or a Token to MapProfilerUi.", prefix);
             }
             if (access.LoginCode is { } code)
             {

@@ -80,6 +80,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <summary>The options a command runs with: <paramref name="request"/> over the defaults, validated against the plugins.</summary>
     public ProfilingOptions EffectiveOptions(JObject? request)
     {
+        if (request?["symbols"] is not null)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, SymbolsAreTheOperators);
+        }
         try
         {
             return OptionsValidator.Validate(OptionsDocument.Merge(ProfilingOptions.BuiltIn, _fileDefaults, _overrides, request), Registry);
@@ -92,7 +96,8 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     /// <summary>
     /// Replaces the defaults (the file's layer): validates them, saves them to the defaults file (the old one kept as
-    /// <c>.bak</c>), then uses them for every command. Invalid options throw <see cref="ProfilerException"/> and change nothing.
+    /// <c>.bak</c>), then uses them for every command. Invalid options, and a defaults file that cannot be written, throw
+    /// <see cref="ProfilerException"/> and change nothing.
     /// </summary>
     public ProfilingOptions ReplaceDefaults(JObject fileDefaults)
     {
@@ -107,13 +112,36 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
         lock (_defaultsLock)
         {
-            _defaultsFile?.Save(fileDefaults);
+            try
+            {
+                _defaultsFile?.Save(fileDefaults);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ProfilerException(ProfilerErrorKind.StorageFailed, $"the defaults could not be saved to {_defaultsFile!.Path}: {e.Message}; the defaults in use are unchanged", e);
+            }
             _fileDefaults = (JObject)fileDefaults.DeepClone();
             DefaultOptions = validated;
         }
         _logger.LogInformation("Default options replaced{Where}", _defaultsFile is null ? " (in memory only)" : $" and saved to {_defaultsFile.Path}");
         return validated;
     }
+
+    /// <summary>
+    /// <see cref="ReplaceDefaults"/> for a request from the page or the API, which may not change <c>symbols</c>: it says
+    /// which folders the host reads and writes and which server it calls, the operator's to set.
+    /// </summary>
+    public ProfilingOptions ReplaceDefaultsFromRequest(JObject fileDefaults)
+    {
+        if (!JToken.DeepEquals(fileDefaults["symbols"], _fileDefaults["symbols"]))
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, SymbolsAreTheOperators);
+        }
+        return ReplaceDefaults(fileDefaults);
+    }
+
+    private const string SymbolsAreTheOperators =
+        "symbols: where debug files are read, cached and fetched from is set in the options file or with --symbols and --symbol-server, not by a request";
 
     /// <summary>The defaults as the file holds them (without the built-in layer).</summary>
     public JObject FileDefaults => (JObject)_fileDefaults.DeepClone();
@@ -138,6 +166,14 @@ public sealed class ProfilerEngine : IAsyncDisposable
             ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, "no event type is available for this target; see GET /api/event-types for the reasons");
         var registered = Registry.FindEventType(name)
             ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"unknown event type '{name}'; known: {Registry.EventTypeNames}");
+        try
+        {
+            OptionsValidator.CheckInterval(effective, registered.Info);
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+        }
 
         await _gate.WaitAsync(cancellationToken);
         try
@@ -210,6 +246,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     public async Task<StoredFile> RenderAsync(int id, JObject? options, string renderer = DefaultRenderer, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
+        using var hold = Store.Hold(id);
         var profile = await ReadStoredAsync(id, cancellationToken);
         return await RenderProfilesAsync([id], [profile], renderer, effective, cancellationToken);
     }
@@ -218,6 +255,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
     public async Task<StoredFile> DiffAsync(int before, int after, JObject? options, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
+        using var hold = Store.Hold(before, after);
         var profiles = new[] { await ReadStoredAsync(before, cancellationToken), await ReadStoredAsync(after, cancellationToken) };
         if (profiles[0].Metadata.Unit != profiles[1].Metadata.Unit)
         {
@@ -315,19 +353,14 @@ public sealed class ProfilerEngine : IAsyncDisposable
                 warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
             }
             if (raw.LowConfidence is { } lowConfidence)
-        {
-            warnings.Add($"low confidence: {lowConfidence}");
-        }
-        if (profile.Metadata.Properties.TryGetValue(ProfileMetadata.LimitProperty, out var limit))
-        {
-            warnings.Add($"limit: {limit}");
-        }
-        var removed = Store.EnforceSizeLimit(keep: raw.Id);
-        if (removed.Count > 0)
-        {
-            _logger.LogWarning("The results folder passed its size limit ({Limit} bytes): removed the oldest profiles {Ids}", Store.MaxBytes, string.Join(", ", removed.Select(f => f.Id).Distinct()));
-        }
-        var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
+            {
+                warnings.Add($"low confidence: {lowConfidence}");
+            }
+            if (profile.Metadata.Properties.TryGetValue(ProfileMetadata.LimitProperty, out var limit))
+            {
+                warnings.Add($"limit: {limit}");
+            }
+            var result = new StopResult(raw.Id, raw.Event, raw.Samples, profile.Metadata.Partial, stoppedBy, files, warnings) { LowConfidence = raw.LowConfidence };
             _lastStop = result;
             _logger.LogInformation("Stopped {Event} ({StoppedBy}): profile {Id}, {Samples} samples{Partial}", raw.Event, stoppedBy, raw.Id, raw.Samples, result.Partial ? ", partial" : "");
             return result;
@@ -351,6 +384,10 @@ public sealed class ProfilerEngine : IAsyncDisposable
         {
             var pipeline = TransformPipeline.Build(options.Transforms, Registry);
             transformed = profiles.Select(pipeline.Apply).ToArray();
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
         }
         catch (InvalidOperationException e)
         {

@@ -11,7 +11,7 @@ namespace Pluggable.Symbolization;
 /// Names the managed code of one target for the length of a profiling session. At the start it asks the runtime,
 /// over the diagnostics IPC, to write its perf map (which it fills with the code already jitted, .NET 8+); at the end
 /// it reads the map, adds the runtime's rundown (which also names ReadyToRun code, never in the perf map), and turns
-/// the perf map off again unless the target had it on by itself.
+/// the perf map off again unless the target had it on by itself or another session still uses it (see <see cref="PerfMapLease"/>).
 /// </summary>
 public sealed class ManagedSymbolSession
 {
@@ -19,20 +19,25 @@ public sealed class ManagedSymbolSession
 
     private readonly int _pid;
     private readonly ILogger _logger;
-    private readonly bool _weEnabledPerfMap;
-    private readonly bool _mapExistedBefore;
+    private readonly PerfMapLease? _perfMap;
 
-    private ManagedSymbolSession(int pid, ILogger logger, bool weEnabledPerfMap, bool mapExistedBefore)
+    /// <param name="pid">The target.</param>
+    /// <param name="logger">Where the session logs.</param>
+    /// <param name="perfMap">This session's hold on the perf map it turned on; null when it did not turn it on.</param>
+    private ManagedSymbolSession(int pid, ILogger logger, PerfMapLease? perfMap)
     {
         _pid = pid;
         _logger = logger;
-        _weEnabledPerfMap = weEnabledPerfMap;
-        _mapExistedBefore = mapExistedBefore;
+        _perfMap = perfMap;
     }
 
-    /// <summary>Turns the target's perf map on, unless it is on already. A target without a reachable diagnostics IPC (not .NET) is fine: its frames are native.</summary>
+    /// <summary>
+    /// Turns the target's perf map on, unless it is on already; first turns off those a killed host left on. A target
+    /// without a reachable diagnostics IPC (not .NET) is fine: its frames are native.
+    /// </summary>
     public static ManagedSymbolSession Begin(int pid, ILogger logger)
     {
+        PerfMapLease.ReleaseOrphans(logger);
         var mapExisted = File.Exists(PerfMapFile.PathFor(pid));
         try
         {
@@ -40,15 +45,15 @@ public sealed class ManagedSymbolSession
             var environment = client.GetProcessEnvironment();
             if (environment.TryGetValue("DOTNET_PerfMapEnabled", out var setting) && setting is "1" or "3")
             {
-                return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: false, mapExisted);
+                return new ManagedSymbolSession(pid, logger, perfMap: null);
             }
             client.EnablePerfMap(PerfMapType.PerfMap);
-            return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: true, mapExisted);
+            return new ManagedSymbolSession(pid, logger, PerfMapLease.Take(pid, mapExisted, logger));
         }
         catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or ServerErrorException or IOException or UnauthorizedAccessException or TimeoutException)
         {
             logger.LogWarning("Cannot ask pid {Pid} for a perf map ({Message}); managed frames will be named from the rundown only", pid, e.Message);
-            return new ManagedSymbolSession(pid, logger, weEnabledPerfMap: false, mapExisted);
+            return new ManagedSymbolSession(pid, logger, perfMap: null);
         }
     }
 
@@ -64,26 +69,11 @@ public sealed class ManagedSymbolSession
             new SymbolTable(perfMap.Where(m => m.IsOsr).Select(m => (m.Start, m.Size, m.Name))));
     }
 
-    /// <summary>Turns the perf map off again and removes its file, if this session turned it on; otherwise leaves it as it was.</summary>
-    public void Restore()
-    {
-        var path = PerfMapFile.PathFor(_pid);
-        if (_weEnabledPerfMap)
-        {
-            try
-            {
-                new DiagnosticsClient(_pid).DisablePerfMap();
-            }
-            catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or ServerErrorException or IOException or TimeoutException)
-            {
-                // The target exited: nothing to turn off.
-            }
-            if (!_mapExistedBefore)
-            {
-                File.Delete(path);
-            }
-        }
-    }
+    /// <summary>
+    /// Turns the perf map off again and removes its file, if this session turned it on and no other session still uses
+    /// it; otherwise leaves it as it was.
+    /// </summary>
+    public void Restore() => _perfMap?.Release();
 
     /// <summary>Every method the runtime has code for, with its address (jitted and ReadyToRun), from a session that asks only for the rundown.</summary>
     private async Task<List<(ulong Start, ulong Size, string Name)>> ReadRundownAsync(CancellationToken cancellationToken)

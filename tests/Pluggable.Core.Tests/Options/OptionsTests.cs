@@ -77,6 +77,14 @@ public class ProfilingOptionsTests
     [InlineData("""{"transforms": {"type": "x"}}""", "transforms: expected an array*")]
     [InlineData("""{"events": {"alloc": 3}}""", "events.alloc: expected an object*")]
     [InlineData("""{"event": 3}""", "event: expected a string*")]
+    [InlineData("""{"interval": 1e308}""", "interval: at most 1s, found 1E+308")]
+    [InlineData("""{"interval": 99999999999999999999999}""", "interval: at most 1s, found 99999999999999999999999")]
+    [InlineData("""{"interval": "2s"}""", "interval: at most 1s, found \"2s\"")]
+    [InlineData("""{"maxDuration": 1e308}""", "maxDuration: at most 720h, found 1E+308")]
+    [InlineData("""{"maxDuration": "31d"}""", "maxDuration: expected a duration*")]
+    [InlineData("""{"maxDuration": "800h"}""", "maxDuration: at most 720h, found \"800h\"")]
+    [InlineData("""{"maxSamples": 99999999999999999999999}""", "maxSamples: expected a whole number from 1 to 9223372036854775807, found 99999999999999999999999")]
+    [InlineData("""{"maxSamples": 0}""", "maxSamples: expected a whole number from 1 *, found 0")]
     public void From_refuses_a_bad_value_naming_the_key(string json, string message)
     {
         var act = () => ProfilingOptions.From(JObject.Parse(json));

@@ -17,6 +17,7 @@ public class OptionsValidatorTests
         var builder = new PluginRegistryBuilder();
         builder.AddLoaded("samplers", "1.0", "/plugins/samplers", [new ScriptedSampler("cpu"), new SamplerWithOptions()]);
         builder.AddLoaded("transforms", "1.0", "/plugins/transforms", [new RenameTransformFactory()]);
+        builder.AddLoaded("renderers", "1.0", "/plugins/renderers", [new RendererWithoutOptions()]);
         _registry = builder.Build();
     }
 
@@ -29,6 +30,13 @@ public class OptionsValidatorTests
 
         options.Event.Should().Be("cpu");
         OptionsBinder.Bind<AllocTestOptions>(options.EventSection("alloc"), "events.alloc").MinSize.Should().Be(64);
+    }
+
+    [Fact]
+    public void Validate_takes_an_interval_down_to_the_event_types_shortest()
+    {
+        OptionsValidator.Validate(JObject.Parse("""{"event": "alloc", "interval": "5ms"}"""), _registry).Interval.Should().Be(TimeSpan.FromMilliseconds(5));
+        OptionsValidator.Validate(JObject.Parse("""{"event": "cpu", "interval": "100us"}"""), _registry).Interval.Should().Be(TimeSpan.FromMicroseconds(100));
     }
 
     [Fact]
@@ -61,6 +69,9 @@ public class OptionsValidatorTests
     [InlineData("""{"events": {"lock": {}}}""", "events.lock: unknown event type 'lock'*")]
     [InlineData("""{"events": {"cpu": {"x": 1}}}""", "events.cpu: event type 'cpu' takes no options")]
     [InlineData("""{"renderers": {"pdf": {}}}""", "renderers.pdf: unknown renderer 'pdf'*")]
+    [InlineData("""{"renderers": {"plain": {"bogus": 1}}}""", "renderers.plain: renderer 'plain' takes no options")]
+    [InlineData("""{"event": "alloc", "interval": "1ms"}""", "interval: 1ms is shorter than alloc takes; its shortest is 5ms")]
+    [InlineData("""{"event": "cpu", "interval": "50us"}""", "interval: 50us is shorter than cpu takes; its shortest is 100us")]
     public void Validate_refuses_bad_per_plugin_options_naming_where(string json, string message)
     {
         var act = () => OptionsValidator.Validate(JObject.Parse(json), _registry);
@@ -75,9 +86,16 @@ public class OptionsValidatorTests
         public int MinSize { get; set; }
     }
 
+    private sealed class RendererWithoutOptions : IRenderer
+    {
+        public RendererInfo Info { get; } = new("plain", "txt", "text/plain", 1, "test");
+
+        public Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private sealed class SamplerWithOptions : ISampler
     {
-        public IReadOnlyList<EventTypeInfo> EventTypes => [new("alloc", KnownUnits.Bytes, "test", typeof(AllocTestOptions))];
+        public IReadOnlyList<EventTypeInfo> EventTypes => [new("alloc", KnownUnits.Bytes, "test", typeof(AllocTestOptions)) { ShortestInterval = TimeSpan.FromMilliseconds(5) }];
 
         public Availability Probe(string eventType, TargetProcess target) => Availability.Available;
 

@@ -164,6 +164,116 @@ public class ProfileStoreTests : IDisposable
         store.OpenRead("1-cpu-20260101-000000.txt").Should().BeNull();
     }
 
+    private static void Run(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(program, arguments);
+        process.WaitForExit();
+        process.ExitCode.Should().Be(0, $"{program} {string.Join(' ', arguments)}");
+    }
+
+    [Fact]
+    public async Task A_file_named_like_a_profile_with_a_date_that_is_none_is_left_out_with_one_log_line()
+    {
+        var logs = new CollectingLoggerProvider();
+        var store = new ProfileStore(_folder.Path, logger: logs.CreateLogger("store"));
+        var kept = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        File.WriteAllText(_folder.File("94-cpu-20261399-999999.txt"), "x 1\n");
+
+        var listed = store.List();
+        store.List();
+
+        listed.Select(f => f.Name).Should().Equal(kept.Name);
+        store.Find("94-cpu-20261399-999999.txt").Should().BeNull();
+        logs.Messages.Should().ContainSingle(m => m.Contains("94-cpu-20261399-999999.txt", StringComparison.Ordinal) && m.Contains("is no date", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_fifo_named_like_a_profile_is_left_out_without_blocking_the_listing()
+    {
+        var logs = new CollectingLoggerProvider();
+        Run("mkfifo", _folder.File("1-cpu-20260101-000000.txt"));
+        Run("mkfifo", _folder.File("1-cpu-flamegraph-20260101-000000.html"));
+
+        var store = await Task.Run(() => new ProfileStore(_folder.Path, logger: logs.CreateLogger("store"))).WaitAsync(TimeSpan.FromSeconds(10));
+        var listed = await Task.Run(store.List).WaitAsync(TimeSpan.FromSeconds(10));
+
+        listed.Should().BeEmpty();
+        store.OpenRead("1-cpu-20260101-000000.txt").Should().BeNull();
+        (await store.ReadProfileAsync(1).WaitAsync(TimeSpan.FromSeconds(10))).Should().BeNull();
+        logs.Messages.Should().Contain(m => m.Contains("1-cpu-20260101-000000.txt", StringComparison.Ordinal) && m.Contains("not a regular file", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_hard_link_named_like_a_profile_is_neither_listed_nor_opened_as_it_is_also_a_file_elsewhere()
+    {
+        using var outside = new TempFolder();
+        File.WriteAllText(outside.File("passwd"), "root:x:0:0:root:/root:/bin/bash\n");
+        Run("ln", outside.File("passwd"), _folder.File("1-cpu-20260101-000000.txt"));
+        var logs = new CollectingLoggerProvider();
+
+        var store = new ProfileStore(_folder.Path, logger: logs.CreateLogger("store"));
+
+        store.List().Should().BeEmpty();
+        store.OpenRead("1-cpu-20260101-000000.txt").Should().BeNull();
+        logs.Messages.Should().Contain(m => m.Contains("2 hard links", StringComparison.Ordinal));
+    }
+
+    private static Func<Stream, CancellationToken, Task> Bytes(int count) => (stream, ct) => stream.WriteAsync(new byte[count], ct).AsTask();
+
+    private long FolderBytes() => Directory.GetFiles(_folder.Path).Sum(path => new FileInfo(path).Length);
+
+    [Fact]
+    public async Task Renders_and_comparisons_keep_the_folder_under_its_limit_pushing_out_older_renders_not_the_profiles_they_compare()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 10_000);
+        var before = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        var after = await store.SaveRawAsync(Profile("cpu", "A 2\n"));
+
+        for (var i = 0; i < 30; i++)
+        {
+            var diff = await store.SaveRenderedAsync([before.Id, after.Id], "cpu", "diffgraph", "html", Bytes(1000));
+
+            FolderBytes().Should().BeLessThanOrEqualTo(10_000, $"after comparison {i + 1}");
+            store.Find(diff.Name).Should().NotBeNull("the file just written stays");
+        }
+        store.Find(before.Name).Should().NotBeNull();
+        store.Find(after.Name).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task Past_its_limit_a_write_removes_whole_profiles_oldest_first_and_no_more_than_it_must()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 2500);
+        var first = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([first.Id], "cpu", "flamegraph", "html", Bytes(1000));
+        var second = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([second.Id], "cpu", "flamegraph", "html", Bytes(1000));
+        var third = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+
+        await store.SaveRenderedAsync([third.Id], "cpu", "flamegraph", "html", Bytes(1000));
+
+        store.List().Select(f => f.Id).Distinct().Should().BeEquivalentTo([second.Id, third.Id]);
+        FolderBytes().Should().BeLessThanOrEqualTo(2500);
+    }
+
+    [Fact]
+    public async Task A_held_profile_is_not_removed_by_the_limit_until_released()
+    {
+        var store = new ProfileStore(_folder.Path, maxBytes: 1500);
+        var held = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        var hold = store.Hold(held.Id);
+
+        var other = await store.SaveRawAsync(Profile("cpu", "A 1\n"));
+        await store.SaveRenderedAsync([other.Id], "cpu", "flamegraph", "html", Bytes(2000));
+        var keptWhileHeld = store.Find(held.Name);
+        hold.Dispose();
+        hold.Dispose();
+        await store.SaveRenderedAsync([other.Id], "cpu", "speedscope", "json", Bytes(10));
+
+        keptWhileHeld.Should().NotBeNull("a request renders from it");
+        store.Find(held.Name).Should().BeNull("released, it is the oldest profile");
+    }
+
     [Fact]
     public async Task Delete_removes_one_profiles_files_and_DeleteAll_the_rest()
     {

@@ -63,6 +63,7 @@ public class DefaultOptionsTests
     [InlineData("""{"event": "cycles"}""", "event: unknown event type 'cycles'*")]
     [InlineData("""{"transforms": [{"type": "replace", "what": "(", "replacement": ""}]}""", "transforms[0] (replace): \"what\" is not a valid regular expression*")]
     [InlineData("{\n  \"interval\": \n}", "request body line 3, position *")]
+    [InlineData("""{"maxDuration": 1e308}""", "maxDuration: at most 720h, found 1E+308")]
     public async Task A_bad_put_is_400_and_changes_neither_the_file_nor_the_defaults(string body, string message)
     {
         using var folder = new TempFolder();

@@ -126,6 +126,11 @@ public class ProfilerApiTests : IAsyncLifetime
     [InlineData("{\"event\": \"scripted\", \"opts\": {}}", "request body: 'opts' is not a field here*")]
     [InlineData("{\"event\": 7}", "request body: 'event' must be a string")]
     [InlineData("{\"event\": \"scripted\", \"options\": {\"transforms\": [{\"type\": \"nope\"}]}}", "transforms[0]: unknown transform type 'nope'*")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"interval\": 1e308}}", "interval: at most 1s, found 1E+308")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"maxDuration\": 1e308}}", "maxDuration: at most 720h, found 1E+308")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"maxSamples\": 99999999999999999999999}}", "maxSamples: expected a whole number from 1 to *")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"interval\": \"1us\"}}", "interval: 1us is shorter than scripted takes; its shortest is 100us")]
+    [InlineData("{\"event\": \"scripted\", \"options\": {\"renderers\": {\"flamegraph\": {\"bogus\": 1}}}}", "renderers.flamegraph: Could not find member 'bogus'*")]
     public async Task Start_with_bad_json_or_options_is_400_saying_where(string body, string message)
     {
         var response = await _host.PostJsonAsync("/api/profiler/start", body);
@@ -248,6 +253,44 @@ public class ProfilerApiTests : IAsyncLifetime
         EmbeddedPageData.FrameNames(await _host.Client.GetStringAsync($"/profiles/{file["name"]}")).Should().Contain("Cold", "the request replaced the default transforms with none");
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await Error(unknown)).Should().Be("no stored profile has id 99");
+    }
+
+    [Theory]
+    [InlineData("itimer", "1ms", "interval: 1ms is shorter than itimer takes; its shortest is 5ms")]
+    [InlineData("cpu", "1us", "interval: 1us is shorter than cpu takes; its shortest is 100us")]
+    public async Task Each_sampler_refuses_an_interval_below_its_own_shortest_naming_it(string eventType, string interval, string message)
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+
+        var response = await host.PostJsonAsync("/api/profiler/start", new { @event = eventType, options = new { interval } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Error(response)).Should().Be(message);
+        host.Engine.Status.State.Should().Be("idle");
+    }
+
+    [Fact]
+    public async Task Flamegraph_with_an_id_past_any_whole_number_type_is_400()
+    {
+        var response = await _host.PostJsonAsync("/api/flamegraph", "{\"id\": 99999999999999999999999}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Error(response)).Should().Be("request body: 'id' must be a profile id (a positive whole number)");
+    }
+
+    [Fact]
+    public async Task Flamegraph_with_a_transform_pattern_that_times_out_is_400_naming_the_transform_and_stores_nothing()
+    {
+        var sampler = new ScriptedSampler("scripted") { Folded = $"Main;{new string('a', 40)} 1\n" };
+        await using var host = await TestHost.StartAsync([sampler, new FlamegraphRenderer(), new Pluggable.Plugins.Transforms.FilterTransformFactory()]);
+        var stopped = await host.ProfileAsync("scripted", TimeSpan.Zero);
+        var filesBefore = host.Engine.Store.List();
+
+        var response = await host.PostJsonAsync("/api/flamegraph", new { id = stopped["id"], options = new { transforms = new[] { new { type = "filter", what = @"^(a+)+\(x" } } } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Error(response)).Should().StartWith(@"transforms[0] (filter): the pattern '^(a+)+\(x' took longer than 1 s on a frame; simplify it");
+        host.Engine.Store.List().Should().BeEquivalentTo(filesBefore);
     }
 
     [Fact]

@@ -33,6 +33,19 @@ public class StoredFileTests : IAsyncLifetime
         (await response.Content.ReadAsStringAsync()).Should().Contain("Main;Work;Hot 70");
     }
 
+    [Fact]
+    public async Task A_planted_file_whose_date_is_none_breaks_neither_the_listing_nor_the_next_stop()
+    {
+        File.WriteAllText(Path.Combine(_host.ResultsFolder, "94-cpu-20261399-999999.txt"), "x 1\n");
+
+        var listed = (JArray)await _host.GetJsonAsync("/api/profiles");
+        var stopped = await _host.ProfileAsync("scripted", TimeSpan.Zero);
+
+        listed.Select(f => f["name"]!.Value<string>()).Should().Contain(_rawName).And.NotContain("94-cpu-20261399-999999.txt");
+        stopped["id"]!.Value<int>().Should().Be(2);
+        (await RawGetStatusAsync("/profiles/94-cpu-20261399-999999.txt")).Should().Be(404);
+    }
+
     [Theory]
     [InlineData("/profiles/../Pluggable.sln")]
     [InlineData("/profiles/%2e%2e/%2e%2e/etc/passwd")]

@@ -44,6 +44,15 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task An_allowed_hosts_list_with_an_entry_that_is_no_host_name_exits_2_naming_it()
+    {
+        var (exitCode, error) = await RunAsync("--port", "0", "--allowed-hosts", "profiler.example.com,http://profiler.example.com");
+
+        exitCode.Should().Be(2);
+        error.Should().Contain("--allowed-hosts: 'http://profiler.example.com' is not a host name or address");
+    }
+
+    [Fact]
     public async Task A_token_file_that_cannot_be_read_exits_2()
     {
         var (exitCode, error) = await RunAsync("--port", "0", "--token-file", "/nonexistent/token");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Profiles;
+using Pluggable.Plugins.Diffgraph;
 using Pluggable.Plugins.HtmlFlamegraph;
 using Pluggable.Testing;
 
@@ -103,6 +104,25 @@ public class ReliabilityTests
         Directory.GetFiles(host.ResultsFolder, "1-*").Should().BeEmpty("the oldest profile's files are removed");
     }
 
+    [Fact]
+    public async Task Thirty_diffgraphs_keep_the_results_folder_under_its_limit_and_the_two_profiles_they_compare()
+    {
+        const long limit = 300_000;
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer(), new DiffgraphRenderer()], maxResultsBytes: limit);
+        var before = (await host.ProfileAsync("scripted", TimeSpan.Zero))["id"]!.Value<int>();
+        var after = (await host.ProfileAsync("scripted", TimeSpan.Zero))["id"]!.Value<int>();
+
+        for (var i = 0; i < 30; i++)
+        {
+            var diff = await host.PostOkAsync("/api/diffgraph", new { before, after });
+
+            Directory.GetFiles(host.ResultsFolder).Sum(path => new FileInfo(path).Length).Should().BeLessThanOrEqualTo(limit, $"after diffgraph {i + 1}");
+            File.Exists(Path.Combine(host.ResultsFolder, diff["name"]!.Value<string>()!)).Should().BeTrue();
+        }
+        var raws = host.Engine.Store.List().Where(f => f.Kind == "raw").Select(f => f.Id);
+        raws.Should().BeEquivalentTo([before, after]);
+    }
+
     [SkippableFact]
     public async Task A_full_disk_fails_the_stop_clearly_and_lists_nothing_half_written()
     {
@@ -131,6 +151,39 @@ public class ReliabilityTests
         finally
         {
             Process.Start("umount", [folder.Path])!.WaitForExit();
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_read_only_results_folder_fails_deletes_and_option_changes_with_a_reason_and_loses_nothing()
+    {
+        Skip.IfNot(Environment.UserName == "root", "mounting a tmpfs needs root");
+        await using var host = await TestHost.StartAsync(new ProfilerHostOptions { PluginFolders = [RepoPaths.BuiltPlugins] });
+        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", host.ResultsFolder])!;
+        await mount.WaitForExitAsync();
+        Skip.If(mount.ExitCode != 0, "this machine cannot mount a tmpfs");
+        try
+        {
+            File.WriteAllText(Path.Combine(host.ResultsFolder, "1-wall-20260101-000000.txt"), "Main;Wait 1\n");
+            (await host.Client.SendAsync(Requests.Json(HttpMethod.Put, "/api/options", """{"threads": true}"""))).StatusCode.Should().Be(HttpStatusCode.OK);
+            Process.Start("mount", ["-o", "remount,ro", host.ResultsFolder])!.WaitForExit();
+
+            var deleteAll = await host.Client.DeleteAsync("/api/profiles");
+            var deleteOne = await host.Client.DeleteAsync("/api/profiles/1");
+            var put = await host.Client.SendAsync(Requests.Json(HttpMethod.Put, "/api/options", """{"threads": false}"""));
+
+            foreach (var response in new[] { deleteAll, deleteOne, put })
+            {
+                response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+                JObject.Parse(await response.Content.ReadAsStringAsync())["error"]!.Value<string>().Should().Contain("Read-only file system");
+            }
+            JObject.Parse(await put.Content.ReadAsStringAsync())["error"]!.Value<string>().Should().Contain("the defaults in use are unchanged");
+            (await host.GetJsonAsync("/api/options"))["threads"]!.Value<bool>().Should().BeTrue();
+            ((JArray)await host.GetJsonAsync("/api/profiles")).Select(f => f["id"]!.Value<int>()).Should().Equal(1);
+        }
+        finally
+        {
+            Process.Start("umount", [host.ResultsFolder])!.WaitForExit();
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Reflection.Emit;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Profiles;
 using Pluggable.Fixtures;
@@ -60,6 +62,40 @@ public class AllocTests
         byteArrays.Should().NotBeEmpty();
         byteArrays.Select(s => profile.Frames[s.Frames.Last()]).Should().AllBeEquivalentTo(new Frame("System.Byte[]", FrameKind.Synthetic));
     }
+
+    [Fact]
+    public async Task Alloc_keeps_the_parentheses_of_a_frame_name_and_drops_only_the_parameter_list()
+    {
+        var assembly = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("Emitted"), AssemblyBuilderAccess.Run);
+        var type = assembly.DefineDynamicModule("Emitted").DefineType("Shop.Emitted", TypeAttributes.Public | TypeAttributes.Class);
+        const string name = "Build(<b>x</b>)";
+        var il = type.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, typeof(object), [typeof(int)]).GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Newarr, typeof(byte));
+        il.Emit(OpCodes.Ret);
+        var build = type.CreateType().GetMethod(name)!.CreateDelegate<Func<int, object>>();
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+
+        await host.PostOkAsync("/api/profiler/start", new { @event = "alloc" });
+        for (var until = DateTime.UtcNow.AddSeconds(2); DateTime.UtcNow < until;)
+        {
+            GC.KeepAlive(build(8192));
+        }
+        var profile = await host.ReadProfileAsync(await host.PostOkAsync("/api/profiler/stop", new { }));
+
+        var names = profile.Stacks.SelectMany(profile.FrameNames).Distinct().ToArray();
+        names.Should().Contain("Shop.Emitted.Build(<b>x</b>)", $"the emitted method allocated; top stacks:\n{profile.Top()}");
+        names.Should().NotContain(n => n.StartsWith("Shop.Emitted.Build", StringComparison.Ordinal) && n != "Shop.Emitted.Build(<b>x</b>)");
+    }
+
+    [Theory]
+    [InlineData("Shop.Orders.Place(int32,class System.String)", "Shop.Orders.Place")]
+    [InlineData("Shop.Orders.Place()", "Shop.Orders.Place")]
+    [InlineData("Shop.Emitted.Build(<b>x</b>)(int32)", "Shop.Emitted.Build(<b>x</b>)")]
+    [InlineData("Shop.Native.Call(method void *(int32),int32)", "Shop.Native.Call")]
+    [InlineData("Shop.Orders.Place", "Shop.Orders.Place")]
+    public void A_frame_name_loses_only_the_parameter_list_at_its_end(string fullMethodName, string frameName) =>
+        Pluggable.Plugins.EventPipe.StackAggregator.WithoutParameters(fullMethodName).Should().Be(frameName);
 
     [Fact]
     public async Task Alloc_through_the_GCAllocationTick_fallback_gives_the_same_shape()

@@ -32,6 +32,19 @@ public class FlamegraphRendererTests
     }
 
     [Fact]
+    public async Task The_reverse_option_reaches_the_page_and_an_unknown_option_fails_the_render_naming_it()
+    {
+        var profile = FoldedFormat.Read("Main;Hot 1\n").Profile;
+        using var output = new MemoryStream();
+
+        await new FlamegraphRenderer().RenderAsync(BuiltInTransforms.Request(profile, [], JObject.Parse("""{"reverse": true}""")), output, CancellationToken.None);
+        var bogus = () => new FlamegraphRenderer().RenderAsync(BuiltInTransforms.Request(profile, [], JObject.Parse("""{"bogus": 1}""")), Stream.Null, CancellationToken.None);
+
+        EmbeddedPageData.Read(System.Text.Encoding.UTF8.GetString(output.ToArray()))["options"]!["reverse"]!.Value<bool>().Should().BeTrue();
+        await bogus.Should().ThrowAsync<Core.Options.OptionsException>().WithMessage("renderers.flamegraph: *bogus*");
+    }
+
+    [Fact]
     public async Task The_page_data_round_trips_to_the_same_folded_profile()
     {
         var profile = FoldedFormat.Read("Main;Run;Hot 70\nMain;Run;Cold 20\nMain;Run 10\nMain;Other 5\nKernel;do_syscall_64_[k] 3\n").Profile;
