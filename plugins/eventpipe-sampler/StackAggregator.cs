@@ -99,28 +99,6 @@ internal sealed class StackAggregator(long maxSamples = long.MaxValue)
             var module = log.CodeAddresses.ModuleFile(address)?.Name;
             return string.IsNullOrEmpty(module) ? "[unknown]" : $"[{module}]";
         }
-        return WithoutParameters(name);
-    }
-
-    /// <summary>
-    /// TraceEvent appends the parameter list, <c>(int32,class System.String)</c>, to a name that may hold parentheses of
-    /// its own (emitted code names methods freely), so only the balanced group at the end is cut.
-    /// </summary>
-    internal static string WithoutParameters(string fullMethodName)
-    {
-        if (!fullMethodName.EndsWith(')'))
-        {
-            return fullMethodName;
-        }
-        var depth = 0;
-        for (var i = fullMethodName.Length - 1; i > 0; i--)
-        {
-            depth += fullMethodName[i] switch { ')' => 1, '(' => -1, _ => 0 };
-            if (depth == 0)
-            {
-                return fullMethodName[..i];
-            }
-        }
-        return fullMethodName;
+        return MethodNames.WithoutParameters(name);
     }
 }

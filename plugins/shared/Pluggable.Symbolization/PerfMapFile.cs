@@ -1,3 +1,4 @@
+using Pluggable.Core.Profiles;
 using Pluggable.Unwinding;
 
 namespace Pluggable.Symbolization;
@@ -46,13 +47,12 @@ public static class PerfMapFile
         var module = perfMapName.IndexOf(" [", StringComparison.Ordinal);
         var afterModule = module < 0 ? -1 : perfMapName.IndexOf("] ", module, StringComparison.Ordinal);
         var method = afterModule < 0 ? perfMapName : perfMapName[(afterModule + 2)..];
-        var separator = method.IndexOf("::", StringComparison.Ordinal);
-        var parameters = method.IndexOf('(', separator < 0 ? 0 : separator);
-        if (parameters > 0)
+        // The code's tier ends the line when the runtime shows tiers: "...(int32)[OptimizedTier1]".
+        if (method.EndsWith(']') && method.LastIndexOf('[') is var tier and > 0 && method[tier - 1] == ')')
         {
-            method = method[..parameters];
+            method = method[..tier];
         }
-        return method.Replace("::", ".", StringComparison.Ordinal);
+        return MethodNames.WithoutParameters(method).Replace("::", ".", StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -95,7 +95,7 @@ public class AllocTests
     [InlineData("Shop.Native.Call(method void *(int32),int32)", "Shop.Native.Call")]
     [InlineData("Shop.Orders.Place", "Shop.Orders.Place")]
     public void A_frame_name_loses_only_the_parameter_list_at_its_end(string fullMethodName, string frameName) =>
-        Pluggable.Plugins.EventPipe.StackAggregator.WithoutParameters(fullMethodName).Should().Be(frameName);
+        MethodNames.WithoutParameters(fullMethodName).Should().Be(frameName);
 
     [Fact]
     public async Task Alloc_through_the_GCAllocationTick_fallback_gives_the_same_shape()

@@ -92,6 +92,7 @@ public class SymbolizationTests(ElfFixture elf) : IClassFixture<ElfFixture>
             "0x7f5622076000 20 stub<1> AllocateTemporaryEntryPoints<PRECODE_STUB>",
             "0x7f5622077000 400 stub ReportStubBlock<VSD_ResolveStub>",
             "0x7f5622078000 21 stub CreateDictionaryLookupHelper<DynamicHelper>",
+            "0x7f5622079000 40 int32 [Emitted] dynamicClass::Build(<b>x</b>)(int32)[Optimized]",
             "this line is not a map entry",
         ]);
 
@@ -103,10 +104,11 @@ public class SymbolizationTests(ElfFixture elf) : IClassFixture<ElfFixture>
             "Exp.Burn.<Main>b__0_0",
             "[stub] PRECODE_STUB",
             "[stub] VSD_ResolveStub",
-            "[stub] DictionaryLookupHelper");
+            "[stub] DictionaryLookupHelper",
+            "dynamicClass.Build(<b>x</b>)");
         entries[0].Start.Should().Be(0x7f5622073070);
         entries[0].Size.Should().Be(0xf4);
-        entries.Select(e => e.IsOsr).Should().Equal(false, false, true, false, false, false);
+        entries.Select(e => e.IsOsr).Should().Equal(false, false, true, false, false, false, false);
     }
 
     [Fact]
