@@ -129,15 +129,22 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     /// <summary>
     /// <see cref="ReplaceDefaults"/> for a request from the page or the API, which may not change <c>symbols</c>: it says
-    /// which folders the host reads and writes and which server it calls, the operator's to set.
+    /// which folders the host reads and writes and which server it calls, the operator's to set. Defaults without
+    /// <c>symbols</c> keep the file's.
     /// </summary>
     public ProfilingOptions ReplaceDefaultsFromRequest(JObject fileDefaults)
     {
-        if (!JToken.DeepEquals(fileDefaults["symbols"], _fileDefaults["symbols"]))
+        var current = _fileDefaults["symbols"];
+        if (fileDefaults["symbols"] is { } requested && !JToken.DeepEquals(requested, current))
         {
             throw new ProfilerException(ProfilerErrorKind.InvalidRequest, SymbolsAreTheOperators);
         }
-        return ReplaceDefaults(fileDefaults);
+        var replacement = (JObject)fileDefaults.DeepClone();
+        if (current is not null)
+        {
+            replacement["symbols"] = current.DeepClone();
+        }
+        return ReplaceDefaults(replacement);
     }
 
     private const string SymbolsAreTheOperators =

@@ -23,17 +23,18 @@ public class SymbolOptionsAccessTests
     }
 
     [Fact]
-    public async Task Replacing_the_defaults_may_keep_the_files_symbols_but_not_change_them()
+    public async Task Replacing_the_defaults_keeps_the_files_symbols_and_may_not_change_them()
     {
         using var folder = new TempFolder();
         var file = folder.File("options.json");
         File.WriteAllText(file, """{"symbols": {"server": "none"}}""");
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], optionsFile: file);
 
-        var kept = await host.Client.PutAsync("/api/options", new StringContent("""{"threads": true, "symbols": {"server": "none"}}""", System.Text.Encoding.UTF8, "application/json"));
+        var kept = await host.Client.PutAsync("/api/options", new StringContent("""{"threads": true}""", System.Text.Encoding.UTF8, "application/json"));
         var changed = await host.Client.PutAsync("/api/options", new StringContent("""{"symbols": {"server": "http://attacker.example/"}}""", System.Text.Encoding.UTF8, "application/json"));
 
         kept.StatusCode.Should().Be(HttpStatusCode.OK, await kept.Content.ReadAsStringAsync());
+        JObject.Parse(File.ReadAllText(file))["threads"]!.Value<bool>().Should().BeTrue();
         changed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         JObject.Parse(File.ReadAllText(file))["symbols"]!["server"]!.ToString().Should().Be("none", "the refused defaults were not saved");
     }

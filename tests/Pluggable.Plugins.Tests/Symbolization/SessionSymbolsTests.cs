@@ -1,8 +1,9 @@
+using Newtonsoft.Json.Linq;
 using Pluggable.Testing;
 
 namespace Pluggable.Plugins.Tests.Symbolization;
 
-/// <summary>The samplers pass the <c>symbols</c> option to the symbolizer: a real session asks the server it names, at the stop.</summary>
+/// <summary>The samplers pass the <c>symbols</c> option (the operator's, from the options file) to the symbolizer: a real session asks the server it names, at the stop.</summary>
 [Collection(ProfilingCollection.Name)]
 public class SessionSymbolsTests
 {
@@ -14,9 +15,11 @@ public class SessionSymbolsTests
         using var folder = new TempFolder("pluggable-symbols");
         await using var server = await SsqpServer.StartAsync(folder.Sub("served"));
         await using var target = await FixtureProcess.StartAsync("cpu");
-        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+        var options = folder.File("options.json");
+        File.WriteAllText(options, new JObject { ["symbols"] = new JObject { ["server"] = server.Address.ToString(), ["cache"] = folder.Sub("cache") } }.ToString());
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid, optionsFile: options);
 
-        var stopped = await host.ProfileAsync(eventType, TimeSpan.FromSeconds(2), new { symbols = new { server = server.Address.ToString(), cache = folder.Sub("cache") } });
+        var stopped = await host.ProfileAsync(eventType, TimeSpan.FromSeconds(2));
 
         var profile = await host.ReadProfileAsync(stopped);
         profile.Metadata.Properties["missing-symbols"].Should().Contain($"libcoreclr.so: being fetched from {server.Address} for the next profile");
