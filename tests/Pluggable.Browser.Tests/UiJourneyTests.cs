@@ -23,6 +23,10 @@ public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture droppe
         return page;
     }
 
+    /// <summary>Where the journey's screenshots go: beside the test binaries, or docs/ to refresh the README's (see README.md).</summary>
+    private static string ScreenshotFolder =>
+        Environment.GetEnvironmentVariable("PLUGGABLE_SCREENSHOTS") is { Length: > 0 } folder ? Path.GetFullPath(folder) : Path.Combine(AppContext.BaseDirectory, "screenshots");
+
     [SkippableFact]
     public async Task A_user_profiles_alloc_and_gets_a_flamegraph_that_shows_the_hot_method_then_the_list_and_raw_files()
     {
@@ -46,8 +50,8 @@ public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture droppe
         (await page.Locator("#profiles li.raw").CountAsync()).Should().Be(0, "the raw TXT files show only on the toggle");
         await page.CheckAsync("#show-raw");
         (await page.TextContentAsync("#profiles li.raw")).Should().Contain(".txt").And.Contain("TXT");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Root, "docs", "ui.png") });
-        await flamegraph.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Root, "docs", "flamegraph.png") });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, "ui.png") });
+        await flamegraph.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, "flamegraph.png") });
 
         await page.ClickAsync("#delete-all");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#profiles li').length === 0");
