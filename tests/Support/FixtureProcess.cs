@@ -104,6 +104,19 @@ public sealed class FixtureProcess : IAsyncDisposable
         return Counter(name);
     }
 
+    /// <summary>The CPU time its threads have used so far (utime + stime of /proc/&lt;pid&gt;/stat, in the kernel's fixed 100 Hz ticks).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(") ", StringComparison.Ordinal) + 2)..].Split(' ');
+            // After the comm, the state is field 3: utime and stime, fields 14 and 15, are at 11 and 12 here.
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
     public void Kill() => _process.Kill(entireProcessTree: true);
 
     public async ValueTask DisposeAsync()
