@@ -50,7 +50,8 @@ if (stop.IsSet)
 }
 // Every ptrace request must come from the thread that seized: one dedicated thread does all of them.
 var exitCode = 0;
-var tracer = new Thread(() => exitCode = new PtraceSampler(pid, hz, Console.Out, Console.Error).Run(stop), 1 << 20) { Name = "tracer" };
+using var samples = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
+var tracer = new Thread(() => exitCode = new PtraceSampler(pid, hz, samples, Console.Error).Run(stop), 1 << 20) { Name = "tracer" };
 tracer.Start();
 tracer.Join();
 return exitCode;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -29,9 +31,9 @@ internal sealed unsafe class PtraceSampler
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
     private readonly WalkStatistics _walks = new();
-    private readonly StringBuilder _line = new(1024);
+    private readonly byte[] _line = new byte[32 + (MaxFrames * 17)];
     private readonly int _pid;
-    private readonly TextWriter _output;
+    private readonly Stream _output;
     private readonly TextWriter _errors;
     private readonly long _period;
     private long _samples;
@@ -40,7 +42,7 @@ internal sealed unsafe class PtraceSampler
     private long _notRunning;
     private long _tickStart;
 
-    public PtraceSampler(int pid, int hz, TextWriter output, TextWriter errors)
+    public PtraceSampler(int pid, int hz, Stream output, TextWriter errors)
     {
         _pid = pid;
         _period = Stopwatch.Frequency / hz;
@@ -62,7 +64,7 @@ internal sealed unsafe class PtraceSampler
             _errors.WriteLine($"cannot trace any thread of process {_pid}");
             return 3;
         }
-        _output.WriteLine("ready");
+        _output.Write("ready\n"u8);
         _output.Flush();
         var next = Stopwatch.GetTimestamp() + _period;
         var lastScan = Stopwatch.StartNew();
@@ -99,7 +101,7 @@ internal sealed unsafe class PtraceSampler
         }
         DetachAll();
         _code.Dispose();
-        _output.WriteLine($"i ticks={_ticks} samples={_samples} not-running={_notRunning} walks={_walks.Encode()}");
+        _output.Write(Encoding.ASCII.GetBytes($"i ticks={_ticks} samples={_samples} not-running={_notRunning} walks={_walks.Encode()}\n"));
         _output.Flush();
         return 0;
     }
@@ -127,13 +129,20 @@ internal sealed unsafe class PtraceSampler
         var onTracersCpu = 0;
         foreach (var thread in _threads.Values)
         {
-            // Each thread is stopped right after its state is read: a thread caught working but stopped later may
-            // already be spinning for its next work item.
-            if (thread.State != ThreadState.Running || thread.RunnableOn() is not { } cpu || thread.ReadSchedulerStatistics() is not { } statistics)
+            if (thread.State != ThreadState.Running || thread.ReadSchedulerStatistics() is not { } statistics)
             {
                 continue;
             }
+            // Not put on a CPU since the last tick, nor run (the scheduler's own tick adds a running thread's time every
+            // few milliseconds): it is not running now, and its stat need not be read.
+            var idle = statistics.Running == thread.AtTick.Running && statistics.Switches == thread.AtTick.Switches;
             thread.AtTick = statistics;
+            // Each thread is stopped right after its state is read: a thread caught working but stopped later may
+            // already be spinning for its next work item.
+            if (idle || thread.RunnableOn() is not { } cpu)
+            {
+                continue;
+            }
             thread.OnTracersCpu = cpu == tracerCpu;
             thread.Weight = weight;
             if (Native.ptrace(Native.PtraceInterrupt, thread.Tid, 0, 0) == 0)
@@ -239,13 +248,19 @@ internal sealed unsafe class PtraceSampler
             var walk = _unwinder.Unwind(rip, rsp, rbp, _frames);
             _walks.Add(walk);
             var count = walk.Count;
-            _line.Clear();
-            _line.Append("s ").Append(thread.Tid).Append(' ').Append(thread.Weight);
+            // The line is formatted as bytes straight into a buffer: a string a sample would be most of the agent's work.
+            var length = 0;
+            Append("s "u8, ref length);
+            AppendNumber((ulong)thread.Tid, default, ref length);
+            Append(" "u8, ref length);
+            AppendNumber((ulong)thread.Weight, default, ref length);
             for (var i = 0; i < count; i++)
             {
-                _line.Append(' ').Append(_frames[i].ToString("x", CultureInfo.InvariantCulture));
+                Append(" "u8, ref length);
+                AppendNumber(_frames[i], Hexadecimal, ref length);
             }
-            _output.WriteLine(_line);
+            Append("\n"u8, ref length);
+            _output.Write(_line, 0, length);
             _samples++;
         }
     }
@@ -266,6 +281,20 @@ internal sealed unsafe class PtraceSampler
         var tracerRan = (Stopwatch.GetTimestamp() - _tickStart) * (1e9 / Stopwatch.Frequency);
         return switches == 0 || (thread.OnTracersCpu && switches == 1 && waited <= tracerRan + TracerSlack.TotalNanoseconds);
     }
+
+    private void Append(ReadOnlySpan<byte> text, ref int length)
+    {
+        text.CopyTo(_line.AsSpan(length));
+        length += text.Length;
+    }
+
+    private void AppendNumber(ulong value, StandardFormat format, ref int length)
+    {
+        Utf8Formatter.TryFormat(value, _line.AsSpan(length), out var written, format);
+        length += written;
+    }
+
+    private static readonly StandardFormat Hexadecimal = new('x');
 
     private void ScanThreads()
     {
@@ -325,7 +354,7 @@ internal sealed unsafe class PtraceSampler
         }
     }
 
-    private readonly record struct SchedulerStatistics(long Waiting, long Switches);
+    private readonly record struct SchedulerStatistics(long Running, long Waiting, long Switches);
 
     private enum ThreadState
     {
@@ -344,7 +373,7 @@ internal sealed unsafe class PtraceSampler
 
         public ThreadState State { get; set; }
 
-        /// <summary>Its scheduler statistics when it was found in state R at the last tick.</summary>
+        /// <summary>Its scheduler statistics at the last tick.</summary>
         public SchedulerStatistics AtTick { get; set; }
 
         /// <summary>True when at the last tick it was on the CPU the tracer ran on.</summary>
@@ -377,7 +406,7 @@ internal sealed unsafe class PtraceSampler
             }
         }
 
-        /// <summary>The thread's schedstat: nanoseconds it waited on a run queue, and how many times it was put on a CPU; null once it is gone.</summary>
+        /// <summary>The thread's schedstat: nanoseconds it ran and waited on a run queue, and how many times it was put on a CPU; null once it is gone.</summary>
         public SchedulerStatistics? ReadSchedulerStatistics()
         {
             try
@@ -386,9 +415,10 @@ internal sealed unsafe class PtraceSampler
                 var length = RandomAccess.Read(_schedstat, _buffer, 0);
                 var fields = Encoding.ASCII.GetString(_buffer, 0, length).Trim().Split(' ');
                 return fields.Length >= 3
+                    && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var running)
                     && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var waiting)
                     && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var switches)
-                    ? new SchedulerStatistics(waiting, switches)
+                    ? new SchedulerStatistics(running, waiting, switches)
                     : null;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

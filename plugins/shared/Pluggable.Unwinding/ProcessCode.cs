@@ -33,6 +33,7 @@ public sealed class ProcessCode : IFrameRules, IDisposable
     private const int CodeBytes = 48;
     private const int MaxCachedRules = 1 << 20;
     private static readonly TimeSpan MissRefreshInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MapsRefreshInterval = TimeSpan.FromSeconds(2);
 
     private readonly int _pid;
     private readonly IProcessMemory _memory;
@@ -43,7 +44,7 @@ public sealed class ProcessCode : IFrameRules, IDisposable
     private readonly Dictionary<(ulong Address, bool Exact), (bool Found, FrameRule Rule, CodeKind Kind)> _rules = [];
     private readonly Dictionary<ulong, Prologue> _prologues = [];
     private ProcessMaps _maps = ProcessMaps.Parse([]);
-    private long _lastMissRefresh;
+    private long _lastMapsRead = long.MinValue / 2;
 
     public ProcessCode(int pid, IProcessMemory memory)
     {
@@ -53,11 +54,17 @@ public sealed class ProcessCode : IFrameRules, IDisposable
         Refresh();
     }
 
-    /// <summary>Reads what changed since the last call: new mappings, and the jitted code the runtime added to its perf map.</summary>
+    /// <summary>
+    /// Reads what changed since the last call: the jitted code the runtime added to its perf map, and now and then
+    /// the mappings (an address in none of them reads them again at once; with a thousand mappings of jitted code,
+    /// reading them every time would cost more than the samples).
+    /// </summary>
     public void Refresh()
     {
-        _maps = ProcessMaps.TryRead(_pid) ?? _maps;
-        _imageBases.Clear();
+        if (Environment.TickCount64 - _lastMapsRead >= MapsRefreshInterval.TotalMilliseconds)
+        {
+            ReadMaps();
+        }
         if (_jit.Refresh())
         {
             // Code the perf map did not list before may have been looked up as unlisted, and freed code's space reused.
@@ -188,12 +195,10 @@ public sealed class ProcessCode : IFrameRules, IDisposable
     private Mapping? FindExecutable(ulong address)
     {
         var mapping = _maps.Find(address);
-        if (mapping is null && Environment.TickCount64 - _lastMissRefresh >= MissRefreshInterval.TotalMilliseconds)
+        if (mapping is null && Environment.TickCount64 - _lastMapsRead >= MissRefreshInterval.TotalMilliseconds)
         {
             // Memory mapped since the last refresh: a new code heap, a library loaded just now.
-            _lastMissRefresh = Environment.TickCount64;
-            _maps = ProcessMaps.TryRead(_pid) ?? _maps;
-            _imageBases.Clear();
+            ReadMaps();
             mapping = _maps.Find(address);
         }
         return mapping is { IsExecutable: true } ? mapping : null;
@@ -216,6 +221,13 @@ public sealed class ProcessCode : IFrameRules, IDisposable
             _imageBases[code.Start] = imageBase;
         }
         return imageBase is { } found ? (image, found) : null;
+    }
+
+    private void ReadMaps()
+    {
+        _lastMapsRead = Environment.TickCount64;
+        _maps = ProcessMaps.TryRead(_pid) ?? _maps;
+        _imageBases.Clear();
     }
 
     private ElfUnwindInfo? ElfOf(string path)
