@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using ELFSharp.ELF;
 using ELFSharp.ELF.Sections;
-using ELFSharp.ELF.Segments;
+using Pluggable.Unwinding;
 
 namespace Pluggable.Symbolization;
 
@@ -14,9 +14,9 @@ public sealed class ElfSymbols
 {
     private static readonly ConcurrentDictionary<(string Path, long Length, DateTime Modified), ElfSymbols?> Cache = new();
 
-    private readonly (ulong Offset, ulong FileSize, ulong Address)[] _segments;
+    private readonly ElfSegments _segments;
 
-    private ElfSymbols(SymbolTable symbols, (ulong, ulong, ulong)[] segments, BuildId? buildId, string? debugFile)
+    private ElfSymbols(SymbolTable symbols, ElfSegments segments, BuildId? buildId, string? debugFile)
     {
         Symbols = symbols;
         _segments = segments;
@@ -53,17 +53,7 @@ public sealed class ElfSymbols
     }
 
     /// <summary>The virtual address (as the ELF file's symbols use) of a file offset, through the loadable segment that holds it.</summary>
-    public ulong? ToVirtualAddress(ulong fileOffset)
-    {
-        foreach (var (offset, size, address) in _segments)
-        {
-            if (fileOffset >= offset && fileOffset < offset + size)
-            {
-                return fileOffset - offset + address;
-            }
-        }
-        return null;
-    }
+    public ulong? ToVirtualAddress(ulong fileOffset) => _segments.ToVirtualAddress(fileOffset);
 
     // Read once per version of a file: a profile asks for the same libraries at every stop.
     private static ElfSymbols? ReadOnce(string path)
@@ -98,11 +88,7 @@ public sealed class ElfSymbols
                 {
                     return null;
                 }
-                var segments = elf.Segments.OfType<Segment<ulong>>()
-                    .Where(s => s.Type == SegmentType.Load)
-                    .Select(s => ((ulong)s.Offset, (ulong)s.FileSize, s.Address))
-                    .ToArray();
-                return new ElfSymbols(FunctionSymbols(elf), segments, BuildId.Of(elf), debugFile: null);
+                return new ElfSymbols(FunctionSymbols(elf), ElfSegments.Of(elf), BuildId.Of(elf), debugFile: null);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException)

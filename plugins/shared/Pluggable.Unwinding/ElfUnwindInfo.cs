@@ -1,25 +1,14 @@
 using ELFSharp.ELF;
 using ELFSharp.ELF.Sections;
-using ELFSharp.ELF.Segments;
 
 namespace Pluggable.Unwinding;
 
 /// <summary>An ELF file's call frame information, and how its file offsets map to the virtual addresses the information uses.</summary>
-internal sealed class ElfUnwindInfo((ulong Offset, ulong FileSize, ulong Address)[] segments, DwarfCallFrames callFrames)
+internal sealed class ElfUnwindInfo(ElfSegments segments, DwarfCallFrames callFrames)
 {
     public DwarfCallFrames CallFrames { get; } = callFrames;
 
-    public ulong? ToVirtualAddress(ulong fileOffset)
-    {
-        foreach (var (offset, size, address) in segments)
-        {
-            if (fileOffset >= offset && fileOffset < offset + size)
-            {
-                return fileOffset - offset + address;
-            }
-        }
-        return null;
-    }
+    public ulong? ToVirtualAddress(ulong fileOffset) => segments.ToVirtualAddress(fileOffset);
 
     public static ElfUnwindInfo? Load(string path)
     {
@@ -36,11 +25,7 @@ internal sealed class ElfUnwindInfo((ulong Offset, ulong FileSize, ulong Address
                     return null;
                 }
                 var header = elf.Sections.OfType<Section<ulong>>().FirstOrDefault(s => s.Name == ".eh_frame_hdr");
-                var segments = elf.Segments.OfType<Segment<ulong>>()
-                    .Where(s => s.Type == SegmentType.Load)
-                    .Select(s => ((ulong)s.Offset, (ulong)s.FileSize, s.Address))
-                    .ToArray();
-                return new ElfUnwindInfo(segments, DwarfCallFrames.Parse(frames.GetContents(), frames.LoadAddress, header?.GetContents(), header?.LoadAddress ?? 0));
+                return new ElfUnwindInfo(ElfSegments.Of(elf), DwarfCallFrames.Parse(frames.GetContents(), frames.LoadAddress, header?.GetContents(), header?.LoadAddress ?? 0));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException or InvalidDataException)
