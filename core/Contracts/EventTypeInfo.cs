@@ -23,6 +23,13 @@ public sealed record EventTypeInfo(string Name, string Unit, string Description,
     /// </summary>
     public TimeSpan ShortestInterval { get; init; } = DefaultShortestInterval;
 
+    /// <summary>
+    /// How strongly this event type asks to be the one a start without an event type runs (the options' <c>event</c>
+    /// overrides it): the available event type with the highest wins, the first loaded among equals. Default 0; a
+    /// sampler of CPU time, what an operator means by "profile this", sets more.
+    /// </summary>
+    public int DefaultPriority { get; init; }
+
     /// <summary>100 µs (10 kHz): below it, sampling costs more than anything it could show.</summary>
     public static readonly TimeSpan DefaultShortestInterval = TimeSpan.FromMicroseconds(100);
 }

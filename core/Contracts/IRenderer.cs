@@ -19,7 +19,27 @@ public interface IRenderer
 /// <param name="Inputs">1 for a single profile, 2 for a comparison (before, after).</param>
 /// <param name="Description">One line for the API's listing.</param>
 /// <param name="OptionsType">The class this renderer's options (<c>renderers.&lt;name&gt;</c>) bind to, validated like a sampler's; null when it takes none.</param>
-public sealed record RendererInfo(string Name, string FileExtension, string ContentType, int Inputs, string Description, Type? OptionsType = null);
+public sealed record RendererInfo(string Name, string FileExtension, string ContentType, int Inputs, string Description, Type? OptionsType = null)
+{
+    /// <summary>What the host uses this renderer for. Default <see cref="RendererRole.Export"/>.</summary>
+    public RendererRole Role { get; init; } = RendererRole.Export;
+
+    /// <summary>Among renderers of one role, the one with the highest is the host's choice; the first loaded among equals.</summary>
+    public int Priority { get; init; }
+}
+
+/// <summary>What the host uses a renderer for.</summary>
+public enum RendererRole
+{
+    /// <summary>A file of another format, made when asked (pprof, speedscope, the folded text).</summary>
+    Export,
+
+    /// <summary>The page made after every stop and opened from the list (a flamegraph): one input.</summary>
+    Page,
+
+    /// <summary>The comparison of two profiles the page and the API make by default (a diffgraph): two inputs.</summary>
+    Diff,
+}
 
 /// <summary>The profiles to render and the options to render them with.</summary>
 /// <param name="Profiles">One profile, or two (before, after) for a comparison; the transforms are already applied.</param>

@@ -56,6 +56,10 @@ public sealed class PluginRegistry
 
     public RegisteredRenderer? FindRenderer(string name) => Renderers.FirstOrDefault(r => r.Info.Name == name);
 
+    /// <summary>The renderer the host uses for a role: of those that declare it, the one with the highest priority, the first loaded among equals.</summary>
+    public RegisteredRenderer? RendererFor(RendererRole role) =>
+        Renderers.Where(r => r.Info.Role == role).OrderByDescending(r => r.Info.Priority).FirstOrDefault();
+
     public RegisteredTransform? FindTransform(string type) => Transforms.FirstOrDefault(t => t.Info.Type == type);
 
     /// <summary>"cpu, alloc, lock", for messages that list what is known.</summary>

@@ -86,12 +86,12 @@ public sealed class Profiler : IAsyncDisposable
 
     /// <summary>Renders a stored profile again (with other options, e.g. transforms, or another renderer such as <c>pprof</c>).</summary>
     /// <exception cref="ProfilerException">Kind <see cref="ProfilerErrorKind.NotFound"/> for an unknown id.</exception>
-    public Task<StoredFile> GenerateFlamegraphAsync(int id, JObject? options = null, string renderer = ProfilerEngine.DefaultRenderer, CancellationToken cancellationToken = default) =>
+    public Task<StoredFile> GenerateFlamegraphAsync(int id, JObject? options = null, string? renderer = null, CancellationToken cancellationToken = default) =>
         Engine.RenderAsync(id, options, renderer, cancellationToken);
 
     /// <summary>Renders a comparison of two stored profiles of the same unit.</summary>
-    public Task<StoredFile> GenerateDiffgraphAsync(int before, int after, JObject? options = null, CancellationToken cancellationToken = default) =>
-        Engine.DiffAsync(before, after, options, cancellationToken);
+    public Task<StoredFile> GenerateDiffgraphAsync(int before, int after, JObject? options = null, string? renderer = null, CancellationToken cancellationToken = default) =>
+        Engine.DiffAsync(before, after, options, renderer, cancellationToken);
 
     /// <summary>Every stored file, newest first.</summary>
     public IReadOnlyList<StoredFile> ListProfiles() => Engine.Store.List();

@@ -13,7 +13,7 @@ namespace Pluggable.Plugins.Diffgraph;
 /// </summary>
 public sealed class DiffgraphRenderer : IRenderer
 {
-    public RendererInfo Info { get; } = new("diffgraph", "html", "text/html; charset=utf-8", 2, "Differential flamegraph of two profiles (before, after)", typeof(DiffgraphOptions));
+    public RendererInfo Info { get; } = new("diffgraph", "html", "text/html; charset=utf-8", 2, "Differential flamegraph of two profiles (before, after)", typeof(DiffgraphOptions)) { Role = RendererRole.Diff };
 
     public async Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace Pluggable.Plugins.HtmlFlamegraph;
 /// <summary>Renders a profile as one self-contained, interactive HTML page (canvas, zoom, search, tooltips).</summary>
 public sealed class FlamegraphRenderer : IRenderer
 {
-    public RendererInfo Info { get; } = new("flamegraph", "html", "text/html; charset=utf-8", 1, "Interactive flamegraph page, self-contained", typeof(FlamegraphOptions));
+    public RendererInfo Info { get; } = new("flamegraph", "html", "text/html; charset=utf-8", 1, "Interactive flamegraph page, self-contained", typeof(FlamegraphOptions)) { Role = RendererRole.Page };
 
     public async Task RenderAsync(RenderRequest request, Stream output, CancellationToken cancellationToken)
     {

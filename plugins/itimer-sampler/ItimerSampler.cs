@@ -33,7 +33,7 @@ public sealed class ItimerSampler : ISampler
     [
         // Every sample stops a thread with ptrace: at 1 kHz the sampler process took over half a core and the target lost
         // more than half its CPU; 200 Hz is twice the default and costs a fifth of that.
-        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed") { ConfidentSamples = 1000, ShortestInterval = TimeSpan.FromMilliseconds(5) },
+        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed") { ConfidentSamples = 1000, ShortestInterval = TimeSpan.FromMilliseconds(5), DefaultPriority = 10 },
     ];
 
     public Availability Probe(string eventType, TargetProcess target)

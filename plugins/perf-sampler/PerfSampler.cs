@@ -26,7 +26,7 @@ public sealed class PerfSampler : ISampler
 
     public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
     [
-        new("cpu", KnownUnits.Samples, "CPU time by stack, with kernel, native and managed frames (perf_event_open)", typeof(CpuOptions)) { ConfidentSamples = 1000 },
+        new("cpu", KnownUnits.Samples, "CPU time by stack, with kernel, native and managed frames (perf_event_open)", typeof(CpuOptions)) { ConfidentSamples = 1000, DefaultPriority = 20 },
     ];
 
     public Availability Probe(string eventType, TargetProcess target) =>

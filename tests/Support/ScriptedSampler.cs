@@ -29,7 +29,10 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
 
     public SamplingRequest? LastRequest { get; private set; }
 
-    public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, unit, "scripted stacks for tests")];
+    /// <summary>What its event type declares to be the default for a start without one.</summary>
+    public int DefaultPriority { get; init; }
+
+    public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, unit, "scripted stacks for tests") { DefaultPriority = DefaultPriority }];
 
     public Availability Probe(string eventType, TargetProcess target) => ThrowOnProbe is { } e ? throw e : Availability;
 

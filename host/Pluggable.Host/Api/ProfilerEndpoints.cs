@@ -89,18 +89,21 @@ public static class ProfilerEndpoints
         });
         group.MapGet("/profiles/{file}", (string file) => ServeStoredFile(engine, file));
 
-        group.MapPost("/api/flamegraph", async (HttpRequest request, CancellationToken ct) =>
+        // /api/render names what it does; /api/flamegraph is its older name, kept for the clients that use it.
+        foreach (var path in new[] { "/api/render", "/api/flamegraph" })
         {
-            var body = await JsonRequests.ReadObjectAsync(request, ct);
-            JsonRequests.AllowOnly(body, "id", "options", "renderer");
-            var renderer = JsonRequests.OptionalString(body, "renderer") ?? ProfilerEngine.DefaultRenderer;
-            return Results.Json(await engine.RenderAsync(JsonRequests.RequiredId(body, "id"), JsonRequests.OptionalObject(body, "options"), renderer, ct));
-        });
+            group.MapPost(path, async (HttpRequest request, CancellationToken ct) =>
+            {
+                var body = await JsonRequests.ReadObjectAsync(request, ct);
+                JsonRequests.AllowOnly(body, "id", "options", "renderer");
+                return Results.Json(await engine.RenderAsync(JsonRequests.RequiredId(body, "id"), JsonRequests.OptionalObject(body, "options"), JsonRequests.OptionalString(body, "renderer"), ct));
+            });
+        }
         group.MapPost("/api/diffgraph", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await JsonRequests.ReadObjectAsync(request, ct);
-            JsonRequests.AllowOnly(body, "before", "after", "options");
-            var file = await engine.DiffAsync(JsonRequests.RequiredId(body, "before"), JsonRequests.RequiredId(body, "after"), JsonRequests.OptionalObject(body, "options"), ct);
+            JsonRequests.AllowOnly(body, "before", "after", "options", "renderer");
+            var file = await engine.DiffAsync(JsonRequests.RequiredId(body, "before"), JsonRequests.RequiredId(body, "after"), JsonRequests.OptionalObject(body, "options"), JsonRequests.OptionalString(body, "renderer"), ct);
             return Results.Json(file);
         });
 
@@ -116,6 +119,9 @@ public static class ProfilerEndpoints
             r.Info.FileExtension,
             r.Info.Inputs,
             r.Info.Description,
+            Role = r.Info.Role.ToString().ToLowerInvariant(),
+            // The renderer the host uses for its role, when it is.
+            Chosen = engine.Registry.RendererFor(r.Info.Role) == r && r.Info.Role != RendererRole.Export,
             r.Plugin,
         })));
         group.MapGet("/api/plugins", () => Results.Json(engine.Registry.Plugins.Select(p => new

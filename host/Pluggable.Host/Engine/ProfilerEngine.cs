@@ -15,9 +15,6 @@ namespace Pluggable.Host.Engine;
 /// </summary>
 public sealed class ProfilerEngine : IAsyncDisposable
 {
-    /// <summary>The renderer whose page a stop produces and the UI opens.</summary>
-    public const string DefaultRenderer = "flamegraph";
-
     /// <summary>The metadata property that marks a profile with too few samples to trust, and says what to do.</summary>
     public const string LowConfidenceProperty = "low-confidence";
 
@@ -153,18 +150,24 @@ public sealed class ProfilerEngine : IAsyncDisposable
     /// <summary>The defaults as the file holds them (without the built-in layer).</summary>
     public JObject FileDefaults => (JObject)_fileDefaults.DeepClone();
 
-    /// <summary>Every event type with its availability for the target, probed now.</summary>
-    public IReadOnlyList<EventTypeStatus> EventTypes() =>
-        Registry.EventTypes.Select(e =>
-        {
-            var availability = Probe(e);
-            return new EventTypeStatus(e.Info.Name, e.Plugin, e.Info.Unit, e.Info.Description, availability.IsAvailable, availability.Reason, availability.Fix);
-        }).ToArray();
+    /// <summary>Every event type with its availability for the target, probed now, and which one a start without one runs.</summary>
+    public IReadOnlyList<EventTypeStatus> EventTypes()
+    {
+        var probed = Registry.EventTypes.Select(e => (EventType: e, Availability: Probe(e))).ToArray();
+        var chosen = DefaultOptions.Event ?? DefaultAmong(probed);
+        return probed.Select(p => new EventTypeStatus(p.EventType.Info.Name, p.EventType.Plugin, p.EventType.Info.Unit, p.EventType.Info.Description,
+            p.Availability.IsAvailable, p.Availability.Reason, p.Availability.Fix) { Default = p.EventType.Info.Name == chosen }).ToArray();
+    }
 
-    /// <summary>The event type a command without one runs: the options' <c>event</c>, else cpu when available, else the first available.</summary>
+    /// <summary>
+    /// The event type a command without one runs: the options' <c>event</c>, else the available one that declares the
+    /// highest <see cref="EventTypeInfo.DefaultPriority"/>, the first loaded among equals.
+    /// </summary>
     public string? DefaultEventType(ProfilingOptions options) =>
-        options.Event
-        ?? EventTypes().Where(e => e.Available).OrderBy(e => e.Name == "cpu" ? 0 : 1).Select(e => e.Name).FirstOrDefault();
+        options.Event ?? DefaultAmong(Registry.EventTypes.Select(e => (e, Probe(e))));
+
+    private static string? DefaultAmong(IEnumerable<(RegisteredEventType EventType, Availability Availability)> probed) =>
+        probed.Where(p => p.Availability.IsAvailable).OrderByDescending(p => p.EventType.Info.DefaultPriority).Select(p => p.EventType.Info.Name).FirstOrDefault();
 
     public async Task<ProfilerStatus> StartAsync(string? eventType, JObject? options, CancellationToken cancellationToken = default)
     {
@@ -249,17 +252,17 @@ public sealed class ProfilerEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Renders a stored profile again, with <paramref name="options"/> merged over the defaults.</summary>
-    public async Task<StoredFile> RenderAsync(int id, JObject? options, string renderer = DefaultRenderer, CancellationToken cancellationToken = default)
+    /// <summary>Renders a stored profile again, with <paramref name="options"/> merged over the defaults, by the named renderer or else the page renderer.</summary>
+    public async Task<StoredFile> RenderAsync(int id, JObject? options, string? renderer = null, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
         using var hold = Store.Hold(id);
         var profile = await ReadStoredAsync(id, cancellationToken);
-        return await RenderProfilesAsync([id], [profile], renderer, effective, cancellationToken);
+        return await RenderProfilesAsync([id], [profile], renderer ?? RendererNameFor(RendererRole.Page), effective, cancellationToken);
     }
 
-    /// <summary>Renders a comparison of two stored profiles of the same unit with the <c>diffgraph</c> renderer.</summary>
-    public async Task<StoredFile> DiffAsync(int before, int after, JObject? options, CancellationToken cancellationToken = default)
+    /// <summary>Renders a comparison of two stored profiles of the same unit, by the named renderer or else the diff renderer.</summary>
+    public async Task<StoredFile> DiffAsync(int before, int after, JObject? options, string? renderer = null, CancellationToken cancellationToken = default)
     {
         var effective = EffectiveOptions(options);
         using var hold = Store.Hold(before, after);
@@ -269,8 +272,12 @@ public sealed class ProfilerEngine : IAsyncDisposable
             throw new ProfilerException(ProfilerErrorKind.InvalidRequest,
                 $"profile {before} is in {profiles[0].Metadata.Unit} and profile {after} in {profiles[1].Metadata.Unit}; only profiles of the same unit can be compared");
         }
-        return await RenderProfilesAsync([before, after], profiles, "diffgraph", effective, cancellationToken);
+        return await RenderProfilesAsync([before, after], profiles, renderer ?? RendererNameFor(RendererRole.Diff), effective, cancellationToken);
     }
+
+    private string RendererNameFor(RendererRole role) =>
+        Registry.RendererFor(role)?.Info.Name
+        ?? throw new ProfilerException(ProfilerErrorKind.InvalidRequest, $"no loaded renderer declares the {role.ToString().ToLowerInvariant()} role; name one with \"renderer\"");
 
     public async ValueTask DisposeAsync()
     {
@@ -344,11 +351,11 @@ public sealed class ProfilerEngine : IAsyncDisposable
             }
             var files = new List<StoredFile> { raw };
             var warnings = new List<string>();
-            if (Registry.FindRenderer(DefaultRenderer) is not null)
+            if (Registry.RendererFor(RendererRole.Page) is { } page)
             {
                 try
                 {
-                    files.Add(await RenderProfilesAsync([raw.Id], [profile], DefaultRenderer, running.Options, cancellationToken));
+                    files.Add(await RenderProfilesAsync([raw.Id], [profile], page.Info.Name, running.Options, cancellationToken));
                 }
                 catch (ProfilerException e)
                 {
@@ -357,7 +364,7 @@ public sealed class ProfilerEngine : IAsyncDisposable
             }
             else
             {
-                warnings.Add($"no '{DefaultRenderer}' renderer is loaded; only the raw profile was stored");
+                warnings.Add("no loaded renderer makes pages (the page role); only the raw profile was stored");
             }
             if (raw.LowConfidence is { } lowConfidence)
             {

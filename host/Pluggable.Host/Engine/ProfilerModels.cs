@@ -4,7 +4,11 @@ using Pluggable.Core.Store;
 namespace Pluggable.Host.Engine;
 
 /// <summary>An event type as the dropdown shows it: what it is, who serves it, and whether it can run now.</summary>
-public sealed record EventTypeStatus(string Name, string Plugin, string Unit, string Description, bool Available, string? Reason, string? Fix);
+public sealed record EventTypeStatus(string Name, string Plugin, string Unit, string Description, bool Available, string? Reason, string? Fix)
+{
+    /// <summary>True for the event type a start without one runs (see <see cref="ProfilerEngine.DefaultEventType"/>).</summary>
+    public bool Default { get; init; }
+}
 
 /// <summary>Whether a session runs, and if so which, since when, against which process.</summary>
 public sealed record ProfilerStatus(string State, string? Event, DateTimeOffset? Since, TargetProcess Target, StopResult? LastStop)

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { running: false, stopping: false, targetRunning: true, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null, exports: [] };
+const state = { running: false, stopping: false, targetRunning: true, since: null, timer: null, profiles: [], eventTypes: [], diffBase: null, exports: [], pages: new Set() };
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
@@ -70,7 +70,7 @@ async function loadEventTypes() {
     select.append(option);
   }
   const available = types.filter((t) => t.available);
-  const preferred = available.find((t) => t.name === previous) || available.find((t) => t.name === "cpu") || available[0];
+  const preferred = available.find((t) => t.name === previous) || available.find((t) => t.default) || available[0];
   if (preferred) select.value = preferred.name;
   describeSelected();
 }
@@ -206,7 +206,7 @@ function profileItem(file) {
     el("span", { className: "meta", text: `${formatCount(file.samples)} ${unitOfSamples} · ${formatBytes(file.bytes)} · ${time}` }));
   if (file.kind === "raw") item.append(el("span", { className: "badge", text: "TXT" }));
   if (file.lowConfidence && !file.other) item.append(el("span", { className: "badge warn", text: "low confidence", title: file.lowConfidence }));
-  if (!file.other && file.kind === "flamegraph") item.append(el("span", { className: "actions" }, ...profileActions(file)));
+  if (!file.other && state.pages.has(file.kind)) item.append(el("span", { className: "actions" }, ...profileActions(file)));
   return item;
 }
 
@@ -237,7 +237,7 @@ function profileActions(file) {
 
 async function exportProfile(id, renderer) {
   try {
-    const file = await api("POST", "api/flamegraph", { id, renderer });
+    const file = await api("POST", "api/render", { id, renderer });
     await refreshProfiles();
     const link = el("a", { href: `profiles/${encodeURIComponent(file.name)}`, download: file.name });
     document.body.append(link);
@@ -249,7 +249,8 @@ async function exportProfile(id, renderer) {
 
 async function loadRenderers() {
   const renderers = await api("GET", "api/renderers");
-  state.exports = renderers.filter((r) => r.inputs === 1 && r.name !== "flamegraph");
+  state.exports = renderers.filter((r) => r.role === "export");
+  state.pages = new Set(renderers.filter((r) => r.role === "page").map((r) => r.name));
   renderProfiles();
 }
 
