@@ -40,7 +40,6 @@ internal sealed unsafe class PtraceSampler
     private long _ticks;
     private long _lastTick;
     private long _notRunning;
-    private long _tickStart;
 
     public PtraceSampler(int pid, int hz, Stream output, TextWriter errors)
     {
@@ -124,7 +123,6 @@ internal sealed unsafe class PtraceSampler
         var sinceLastTick = _lastTick == 0 ? _period : Math.Min(now - _lastTick, 4 * _period);
         var weight = (long)(sinceLastTick * (1e9 / Stopwatch.Frequency));
         _lastTick = now;
-        _tickStart = now;
         var tracerCpu = Native.sched_getcpu();
         var onTracersCpu = 0;
         foreach (var thread in _threads.Values)
@@ -278,7 +276,7 @@ internal sealed unsafe class PtraceSampler
         }
         var switches = now.Switches - thread.AtTick.Switches;
         var waited = now.Waiting - thread.AtTick.Waiting;
-        var tracerRan = (Stopwatch.GetTimestamp() - _tickStart) * (1e9 / Stopwatch.Frequency);
+        var tracerRan = (Stopwatch.GetTimestamp() - _lastTick) * (1e9 / Stopwatch.Frequency);
         return switches == 0 || (thread.OnTracersCpu && switches == 1 && waited <= tracerRan + TracerSlack.TotalNanoseconds);
     }
 

@@ -24,6 +24,7 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
     private readonly Dictionary<ulong, Frame> _cache = [];
     private readonly Dictionary<string, ElfSymbols?> _elfByPath = [];
     private readonly Dictionary<string, ReadyToRunMethodNames?> _readyToRunByPath = [];
+    private readonly Dictionary<ulong, ulong?> _imageBaseByMapping = [];
     private readonly Dictionary<string, string> _missingSymbols = [];
     private readonly DebugSymbols _debugSymbols = debugSymbols ?? DebugSymbols.Local;
 
@@ -89,7 +90,17 @@ public sealed class NativeStackSymbolizer(ProcessMaps maps, ManagedCodeMap manag
             names = image?.ReadMethodNames();
             _readyToRunByPath[code.Path] = names;
         }
-        return names is not null && ReadyToRunImage.ImageBase(maps, code, names.SizeOfImage) is { } imageBase ? names.NameAt((uint)(address - imageBase)) : null;
+        if (names is null)
+        {
+            return null;
+        }
+        // Once per mapping: finding an image's base looks through every mapping of the process.
+        if (!_imageBaseByMapping.TryGetValue(code.Start, out var imageBase))
+        {
+            imageBase = ReadyToRunImage.ImageBase(maps, code, names.SizeOfImage);
+            _imageBaseByMapping[code.Start] = imageBase;
+        }
+        return imageBase is { } found ? names.NameAt((uint)(address - found)) : null;
     }
 
     // Once per library and stop, not per address: finding its debug file looks in several folders.

@@ -109,6 +109,14 @@ public sealed class ReadyToRunImage : IDisposable
     /// The runtime maps a ReadyToRun assembly as its sections, at their RVAs from an image base: the non-executable
     /// mapping of the file's start just below the code. (A second, flat mapping of the whole file holds its metadata.)
     /// </summary>
+    /// <summary>The index of the RUNTIME_FUNCTION that holds an RVA, or null.</summary>
+    internal static int? FunctionAt(uint[] begins, uint[] ends, uint rva)
+    {
+        var i = Array.BinarySearch(begins, rva);
+        i = i < 0 ? ~i - 1 : i;
+        return i >= 0 && rva < ends[i] ? i : null;
+    }
+
     public static ulong? ImageBase(ProcessMaps maps, Mapping code, uint sizeOfImage) =>
         maps.Mappings
             .Where(m => m.Path == code.Path && m.Offset == 0 && !m.IsExecutable && m.Start <= code.Start && code.End - m.Start <= sizeOfImage)
@@ -162,9 +170,7 @@ public sealed class ReadyToRunImage : IDisposable
     public bool TryFind(uint rva, bool exact, out FrameRule rule)
     {
         rule = default;
-        var i = Array.BinarySearch(_begins, rva);
-        i = i < 0 ? ~i - 1 : i;
-        if (i < 0 || rva >= _ends[i])
+        if (FunctionAt(_begins, _ends, rva) is not { } i)
         {
             return false;
         }
@@ -199,10 +205,5 @@ public sealed class ReadyToRunMethodNames(uint[] begins, uint[] ends, Dictionary
 {
     public uint SizeOfImage { get; } = sizeOfImage;
 
-    public string? NameAt(uint rva)
-    {
-        var i = Array.BinarySearch(begins, rva);
-        i = i < 0 ? ~i - 1 : i;
-        return i >= 0 && rva < ends[i] ? namesByFunction.GetValueOrDefault(i) : null;
-    }
+    public string? NameAt(uint rva) => ReadyToRunImage.FunctionAt(begins, ends, rva) is { } i ? namesByFunction.GetValueOrDefault(i) : null;
 }

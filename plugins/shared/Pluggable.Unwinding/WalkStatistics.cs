@@ -35,7 +35,7 @@ public sealed class WalkStatistics
     {
         foreach (var part in encoded.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            var (key, value) = (part.Split('=')[0], part.Split('=').ElementAtOrDefault(1));
+            var (key, value) = part.Split('=') is [var k, var v] ? (k, v) : (part, "");
             var names = key.Split('/');
             if (names.Length == 2 && Enum.TryParse<WalkEnd>(names[0], out var end) && Enum.TryParse<CodeKind>(names[1], out var kind)
                 && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
