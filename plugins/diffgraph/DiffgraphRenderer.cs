@@ -1,7 +1,7 @@
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Options;
-using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.FlamegraphPage;
 
 namespace Pluggable.Plugins.Diffgraph;
 

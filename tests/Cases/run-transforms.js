@@ -1,6 +1,6 @@
-// Runs the page's transforms (plugins/html-flamegraph/Page/transforms.js) on the shared cases and prints, for
-// each case, the resulting folded text (lines sorted) or the error. The C# tests compare this with the expected
-// result and with what the C# transforms give. Usage: node run-transforms.js <transforms.js> <cases.json>
+// Runs the page's transforms (plugins/shared/Pluggable.FlamegraphPage/Page/transforms.js) on the shared cases and
+// prints, for each case, the resulting folded text (lines sorted) or the error. The C# tests compare this with the
+// expected result and with what the C# transforms give. Usage: node run-transforms.js <transforms.js> <cases.json>
 "use strict";
 const fs = require("fs");
 const transforms = require(require("path").resolve(process.argv[2]));

@@ -17,6 +17,7 @@ public class TransformCasesTests
 {
     private static readonly string CasesPath = Path.Combine(RepoPaths.Tests, "Cases", "transforms.json");
     private static readonly JArray Cases = JArray.Parse(File.ReadAllText(CasesPath));
+    private static readonly string PageScript = Path.Combine(RepoPaths.Root, "plugins", "shared", "Pluggable.FlamegraphPage", "Page", "transforms.js");
 
     public static TheoryData<string> CaseNames() => new(Cases.Select(c => c["name"]!.Value<string>()!));
 
@@ -42,7 +43,7 @@ public class TransformCasesTests
     {
         Skip.If(FindNode() is null, "node is not installed, so the page's JavaScript cannot run outside a browser here");
         var start = new ProcessStartInfo(FindNode()!, [Path.Combine(RepoPaths.Tests, "Cases", "run-transforms.js"),
-            Path.Combine(RepoPaths.Root, "plugins", "html-flamegraph", "Page", "transforms.js"), CasesPath])
+            PageScript, CasesPath])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var node = Process.Start(start)!;
         var output = node.StandardOutput.ReadToEnd();
@@ -62,13 +63,13 @@ public class TransformCasesTests
     public void The_page_applies_exactly_the_transform_types_the_renderer_leaves_to_it_and_the_plugin_provides()
     {
         Skip.If(FindNode() is null, "node is not installed, so the page's JavaScript cannot run outside a browser here");
-        var start = new ProcessStartInfo(FindNode()!, ["-e", $"process.stdout.write(JSON.stringify(require({JsonConvertString(Path.Combine(RepoPaths.Root, "plugins", "html-flamegraph", "Page", "transforms.js"))}).types))"])
+        var start = new ProcessStartInfo(FindNode()!, ["-e", $"process.stdout.write(JSON.stringify(require({JsonConvertString(PageScript)}).types))"])
         { RedirectStandardOutput = true };
         using var node = Process.Start(start)!;
         var pageTypes = JArray.Parse(node.StandardOutput.ReadToEnd()).Values<string>().ToArray();
         node.WaitForExit();
 
-        pageTypes.Should().BeEquivalentTo(Pluggable.Plugins.HtmlFlamegraph.PageData.PageTransformTypes);
+        pageTypes.Should().BeEquivalentTo(Pluggable.FlamegraphPage.PageData.PageTransformTypes);
         BuiltInTransforms.Registry().Transforms.Select(t => t.Info.Type).Should().BeEquivalentTo(pageTypes);
     }
 

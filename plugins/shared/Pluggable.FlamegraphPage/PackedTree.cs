@@ -2,7 +2,7 @@ using System.Buffers;
 using Newtonsoft.Json;
 using Pluggable.Core.Profiles;
 
-namespace Pluggable.Plugins.HtmlFlamegraph;
+namespace Pluggable.FlamegraphPage;
 
 /// <summary>
 /// A call tree as the page reads it: <c>{frames, kinds, count, f, d, s}</c>. <c>frames</c> and <c>kinds</c> name each

@@ -3,7 +3,7 @@ using Newtonsoft.Json.Linq;
 using Pluggable.Core.Plugins;
 using Pluggable.Core.Profiles;
 
-namespace Pluggable.Plugins.HtmlFlamegraph;
+namespace Pluggable.FlamegraphPage;
 
 /// <summary>
 /// The profile(s) as the page reads them: every frame name once, and the call tree in depth-first order (frame id,
