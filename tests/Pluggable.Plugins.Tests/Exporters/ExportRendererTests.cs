@@ -2,7 +2,7 @@ using System.IO.Compression;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
-using Pluggable.Plugins.HtmlFlamegraph;
+using Pluggable.Plugins.Collapsed;
 using Pluggable.Plugins.Pprof;
 using Pluggable.Plugins.Speedscope;
 

@@ -1,7 +1,7 @@
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
 
-namespace Pluggable.Plugins.HtmlFlamegraph;
+namespace Pluggable.Plugins.Collapsed;
 
 /// <summary>The folded text with the transforms applied: what the flamegraph shows, as text for other tools (flamegraph.pl, speedscope, grep).</summary>
 public sealed class CollapsedRenderer : IRenderer
