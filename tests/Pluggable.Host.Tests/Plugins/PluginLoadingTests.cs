@@ -69,5 +69,7 @@ public class PluginLoadingTests(DroppedPluginsFixture dropped) : IClassFixture<D
         plugins.Should().OnlyContain(p => p["status"]!.Value<string>() == "loaded");
         ((JArray)await host.GetJsonAsync("/api/event-types")).Select(t => t["name"]!.Value<string>())
             .Should().Contain(["alloc", "lock", "wall", "exceptions"]);
+        ((JArray)await host.GetJsonAsync("/api/renderers")).Select(r => (r["name"]!.Value<string>(), r["plugin"]!.Value<string>(), r["role"]!.Value<string>()))
+            .Should().Contain([("flamegraph", "html-flamegraph", "page"), ("diffgraph", "diffgraph", "diff"), ("collapsed", "collapsed", "export")], "each renderer is a plugin of its own");
     }
 }
