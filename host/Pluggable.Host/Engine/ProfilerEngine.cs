@@ -19,9 +19,6 @@ namespace Pluggable.Host.Engine;
 /// </remarks>
 public sealed class ProfilerEngine : IAsyncDisposable
 {
-    /// <summary>The metadata property that marks a profile with too few samples to trust, and says what to do.</summary>
-    public const string LowConfidenceProperty = "low-confidence";
-
     private readonly ProfilerDefaults _defaults;
     private readonly EventTypeCatalog _eventTypes;
     private readonly ProfileRendering _rendering;

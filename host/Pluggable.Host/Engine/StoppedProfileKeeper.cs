@@ -16,7 +16,7 @@ internal sealed class StoppedProfileKeeper(ProfileStore store, ProfileRendering 
 {
     public async Task<StopResult> KeepAsync(StackProfile sampled, RunningSession session, string stoppedBy, CancellationToken cancellationToken)
     {
-        var profile = sampled.WithMetadata(Complete(sampled.Metadata, session, stoppedBy));
+        var profile = sampled.WithMetadata(Complete(sampled, session, stoppedBy));
         var raw = await StoreRawAsync(profile, session, cancellationToken);
         var files = new List<StoredFile> { raw };
         var warnings = new List<string>();
@@ -43,17 +43,17 @@ internal sealed class StoppedProfileKeeper(ProfileStore store, ProfileRendering 
     }
 
     /// <summary>Fills in what the sampler left open (target, times) and marks what the user should know (an early stop, too few samples).</summary>
-    private ProfileMetadata Complete(ProfileMetadata metadata, RunningSession session, string stoppedBy)
+    private ProfileMetadata Complete(StackProfile sampled, RunningSession session, string stoppedBy)
     {
+        var metadata = sampled.Metadata;
         var properties = new Dictionary<string, string>(metadata.Properties);
         if (stoppedBy != StoppedBy.Request)
         {
             properties["stopped-by"] = stoppedBy;
         }
-        var confident = session.EventType.Info.ConfidentSamples;
-        if (metadata.Samples is { } samples && samples < confident)
+        if (session.EventType.Info.LowConfidence(sampled.SampleCount) is { } lowConfidence)
         {
-            properties[ProfilerEngine.LowConfidenceProperty] = $"only {samples} samples; profile longer (aim for {confident}+)";
+            properties[ProfileMetadata.LowConfidenceProperty] = lowConfidence;
         }
         return metadata with
         {
