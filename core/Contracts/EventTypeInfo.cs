@@ -12,10 +12,32 @@ namespace Pluggable.Core.Contracts;
 public sealed record EventTypeInfo(string Name, string Unit, string Description, Type? OptionsType = null)
 {
     /// <summary>
-    /// Below this many samples a profile of this event type is marked low-confidence, with the hint to profile longer
-    /// (for CPU profiles at 100 Hz, 1000); 0 when any count is fine.
+    /// Below this many samples a profile of this event type is marked low-confidence, with <see cref="FewSamples"/>
+    /// (for CPU profiles at 100 Hz, 1000); 0 when any count but none is fine.
     /// </summary>
     public int ConfidentSamples { get; init; }
+
+    /// <summary>
+    /// Why a profile of this event type can come back empty, or with fewer than <see cref="ConfidentSamples"/>, and what
+    /// to do: the sampler knows its event, the host only counts. Default <see cref="FewSamplesAdvice.Generic"/>.
+    /// </summary>
+    public FewSamplesAdvice FewSamples { get; init; } = FewSamplesAdvice.Generic;
+
+    /// <summary>
+    /// Why a profile of this event type with <paramref name="samples"/> samples is not to be trusted, and what to do; null
+    /// when it is: it holds some, and at least <see cref="ConfidentSamples"/>. An empty profile is never trusted: it
+    /// shows nothing, and the user needs to know whether that means the event never happened.
+    /// </summary>
+    public string? LowConfidence(long samples)
+    {
+        if (samples > 0 && samples >= ConfidentSamples)
+        {
+            return null;
+        }
+        var count = samples == 0 ? "no samples" : $"only {samples} samples";
+        var aim = ConfidentSamples > 1 ? $" (aim for {ConfidentSamples}+)" : "";
+        return $"{count}: {FewSamples.Cause}; {FewSamples.Fix}{aim}";
+    }
 
     /// <summary>
     /// The shortest <c>interval</c> a session of this event type takes; a shorter one is refused, the bound named in the
@@ -32,6 +54,15 @@ public sealed record EventTypeInfo(string Name, string Unit, string Description,
 
     /// <summary>100 µs (10 kHz): below it, sampling costs more than anything it could show.</summary>
     public static readonly TimeSpan DefaultShortestInterval = TimeSpan.FromMicroseconds(100);
+}
+
+/// <summary>Why a profile of an event type can hold no samples, or too few to trust, and what to do, for the warning such a profile carries.</summary>
+/// <param name="Cause">The likely cause, as a clause: <c>no exception was thrown while sampling</c>.</param>
+/// <param name="Fix">What to do, as a clause: <c>profile while the code that throws runs</c>.</param>
+public sealed record FewSamplesAdvice(string Cause, string Fix)
+{
+    /// <summary>For an event type that declares none.</summary>
+    public static FewSamplesAdvice Generic { get; } = new("the event was rare while sampling", "profile longer, while the target does the work to look at");
 }
 
 /// <summary>Whether an event type can be sampled, and when not, why and what to do about it.</summary>

@@ -48,6 +48,12 @@ public sealed record ProfileMetadata
 
     public TimeSpan? Duration => Start is { } start && End is { } end ? end - start : null;
 
+    /// <summary>
+    /// The property the host sets on a profile with no samples or too few to trust, saying why and what to do
+    /// (<see cref="Contracts.EventTypeInfo.LowConfidence"/>); the store's listing and the page show it.
+    /// </summary>
+    public const string LowConfidenceProperty = "low-confidence";
+
     /// <summary>The property a sampler sets when it stopped counting at the <c>maxSamples</c> option.</summary>
     public const string LimitProperty = "limit";
 

@@ -26,7 +26,7 @@ public static class KnownFileKinds
 /// <param name="Created">When the file was written, from its name (UTC, to the second).</param>
 public sealed record StoredFile(int Id, int? Other, string Event, string Kind, string Name, long Samples, long Bytes, DateTimeOffset Created)
 {
-    /// <summary>When the profile behind the file has too few samples to trust: why, and what to do (from its <c>low-confidence</c> header).</summary>
+    /// <summary>When the profile behind the file has no samples or too few to trust: why, and what to do (from its <see cref="ProfileMetadata.LowConfidenceProperty"/> header).</summary>
     public string? LowConfidence { get; init; }
 }
 
@@ -400,7 +400,7 @@ public sealed partial class ProfileStore
         {
             return RawHeader.None;
         }
-        var result = new RawHeader(samples, header.GetValueOrDefault("event") ?? "", header.GetValueOrDefault("low-confidence"));
+        var result = new RawHeader(samples, header.GetValueOrDefault("event") ?? "", header.GetValueOrDefault(ProfileMetadata.LowConfidenceProperty));
         _headers[name] = (status.Size, status.LastWriteTimeUtc, result);
         return result;
     }

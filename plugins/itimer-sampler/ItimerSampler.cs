@@ -33,7 +33,15 @@ public sealed class ItimerSampler : ISampler
     [
         // Every sample stops a thread with ptrace: at 1 kHz the sampler process took over half a core and the target lost
         // more than half its CPU; 200 Hz is twice the default and costs a fifth of that.
-        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed") { ConfidentSamples = 1000, ShortestInterval = TimeSpan.FromMilliseconds(5), DefaultPriority = 10 },
+        new("itimer", KnownUnits.Nanoseconds, "CPU time by stack without perf events (ptrace): where perf events are not allowed")
+        {
+            ConfidentSamples = 1000,
+            ShortestInterval = TimeSpan.FromMilliseconds(5),
+            DefaultPriority = 10,
+            // The timer counts the target's CPU time, so a sleeping target does not move it.
+            FewSamples = new("the target used little CPU time: it was idle, or the session was short",
+                "profile longer or while the target is under load, or sample more often with a shorter interval (5 ms at the shortest)"),
+        },
     ];
 
     public Availability Probe(string eventType, TargetProcess target)

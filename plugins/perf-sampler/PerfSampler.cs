@@ -26,7 +26,14 @@ public sealed class PerfSampler : ISampler
 
     public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
     [
-        new("cpu", KnownUnits.Samples, "CPU time by stack, with kernel, native and managed frames (perf_event_open)", typeof(CpuOptions)) { ConfidentSamples = 1000, DefaultPriority = 20 },
+        new("cpu", KnownUnits.Samples, "CPU time by stack, with kernel, native and managed frames (perf_event_open)", typeof(CpuOptions))
+        {
+            ConfidentSamples = 1000,
+            DefaultPriority = 20,
+            // A sample is taken only while a thread runs on a CPU, so an idle target gives few however long the session.
+            FewSamples = new("the target's threads were seldom on a CPU: it was idle, or the session was short",
+                "profile longer or while the target is under load, or sample more often with a shorter interval"),
+        },
     ];
 
     public Availability Probe(string eventType, TargetProcess target) =>

@@ -32,7 +32,10 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
     /// <summary>What its event type declares to be the default for a start without one.</summary>
     public int DefaultPriority { get; init; }
 
-    public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, unit, "scripted stacks for tests") { DefaultPriority = DefaultPriority }];
+    /// <summary>What its event type says about a profile with no samples or too few.</summary>
+    public FewSamplesAdvice FewSamples { get; init; } = FewSamplesAdvice.Generic;
+
+    public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, unit, "scripted stacks for tests") { DefaultPriority = DefaultPriority, FewSamples = FewSamples }];
 
     public Availability Probe(string eventType, TargetProcess target) => ThrowOnProbe is { } e ? throw e : Availability;
 

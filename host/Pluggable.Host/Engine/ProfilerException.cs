@@ -1,3 +1,5 @@
+using Pluggable.Core.Options;
+
 namespace Pluggable.Host.Engine;
 
 /// <summary>Why a profiler command was refused or failed; the HTTP API maps each to a status code.</summary>
@@ -26,4 +28,21 @@ public enum ProfilerErrorKind
 public sealed class ProfilerException(ProfilerErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
     public ProfilerErrorKind Kind { get; } = kind;
+}
+
+/// <summary>Turns the <see cref="OptionsException"/> of bad options into the refused request the user sees.</summary>
+internal static class BadOptions
+{
+    /// <summary>Returns what <paramref name="validate"/> returns; options it rejects refuse the request with its message.</summary>
+    public static T Refused<T>(Func<T> validate)
+    {
+        try
+        {
+            return validate();
+        }
+        catch (OptionsException e)
+        {
+            throw new ProfilerException(ProfilerErrorKind.InvalidRequest, e.Message, e);
+        }
+    }
 }

@@ -33,6 +33,6 @@ public sealed record ProfilerStatus(string State, string? Event, DateTimeOffset?
 /// <param name="Warnings">What went wrong without losing the profile, e.g. a renderer that failed.</param>
 public sealed record StopResult(int Id, string Event, long Samples, bool Partial, string StoppedBy, IReadOnlyList<StoredFile> Files, IReadOnlyList<string> Warnings)
 {
-    /// <summary>Set when the profile has too few samples to trust: why, and what to do (profile longer).</summary>
+    /// <summary>Set when the profile has no samples or too few to trust: the likely cause and what to do, as its event type's sampler says.</summary>
     public string? LowConfidence { get; init; }
 }

@@ -40,7 +40,11 @@ internal sealed class AllocEventType : EventPipeEventType
     private const double SamplingMean = 102_400;
 
     public override EventTypeInfo Info { get; } = new("alloc", KnownUnits.Bytes,
-        "Bytes allocated, by allocating stack (the runtime's allocation sampling)", typeof(AllocOptions));
+        "Bytes allocated, by allocating stack (the runtime's allocation sampling)", typeof(AllocOptions))
+    {
+        FewSamples = new("less than the sampling distance (about 100 KB) was allocated while sampling, or events.alloc.minSize left every sample out",
+            "profile longer, while the code that allocates runs, or lower minSize"),
+    };
 
     public override Collection Prepare(SamplingRequest request)
     {

@@ -9,7 +9,10 @@ internal sealed class ExceptionsEventType : EventPipeEventType
     private const long ExceptionKeyword = 0x8000;
 
     public override EventTypeInfo Info { get; } = new("exceptions", KnownUnits.Samples,
-        "Thrown exceptions, by throwing stack, with the exception type as the leaf");
+        "Thrown exceptions, by throwing stack, with the exception type as the leaf")
+    {
+        FewSamples = new("no exception was thrown while sampling", "profile while the code path that throws runs"),
+    };
 
     public override Collection Prepare(SamplingRequest request) => new(
         [Runtime(ExceptionKeyword)],

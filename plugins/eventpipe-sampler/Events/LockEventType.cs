@@ -14,7 +14,11 @@ internal sealed class LockEventType : EventPipeEventType
     private const long ContentionKeyword = 0x4000;
 
     public override EventTypeInfo Info { get; } = new("lock", KnownUnits.Nanoseconds,
-        "Time threads wait for contended locks, by waiting stack");
+        "Time threads wait for contended locks, by waiting stack")
+    {
+        // The runtime reports only waits: a lock that is free when taken raises no event.
+        FewSamples = new("no thread waited for a contended lock while sampling", "profile while the code that contends for a lock runs, under load"),
+    };
 
     public override int MinimumRuntime => 8;
 

@@ -16,7 +16,11 @@ internal sealed class WallEventType : EventPipeEventType
     public const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
 
     public override EventTypeInfo Info { get; } = new("wall", KnownUnits.Samples,
-        "Every managed thread's stack, running or waiting: for waiting, not for CPU; use cpu for CPU");
+        "Every managed thread's stack, running or waiting: for waiting, not for CPU; use cpu for CPU")
+    {
+        // Waiting threads are sampled too, so an idle target still gives samples; only a session too short for the runtime does not.
+        FewSamples = new("the runtime's sample profiler reported no stack: the session was too short", "profile for a second or more (the rate is fixed at 1 ms per thread)"),
+    };
 
     public override Collection Prepare(SamplingRequest request) => new(
         [Runtime(0), new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational)],

@@ -49,6 +49,7 @@ public class ProfilerApiTests : IAsyncLifetime
         stopped["id"]!.Value<int>().Should().Be(1);
         stopped["samples"]!.Value<long>().Should().Be(100);
         stopped["files"]!.Select(f => f["kind"]!.Value<string>()).Should().Equal("raw", "flamegraph");
+        stopped["warnings"]!.Should().BeEmpty();
         var listed = (JArray)await _host.GetJsonAsync("/api/profiles");
         listed.Select(f => f["name"]!.Value<string>()).Should().BeEquivalentTo(stopped["files"]!.Select(f => f["name"]!.Value<string>()));
         foreach (var file in listed)
@@ -59,6 +60,21 @@ public class ProfilerApiTests : IAsyncLifetime
         }
         (await _host.GetJsonAsync("/api/profiler"))["state"]!.Value<string>().Should().Be("idle");
         _sampler.SessionsDisposed.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Stop_of_a_profile_without_samples_warns_with_the_cause_and_the_fix_its_sampler_declares()
+    {
+        var quiet = new ScriptedSampler("quiet") { Folded = "", FewSamples = new("nothing happened", "make it happen") };
+        await using var host = await TestHost.StartAsync([quiet, new FlamegraphRenderer()]);
+
+        var stopped = await host.ProfileAsync("quiet", TimeSpan.Zero);
+
+        const string why = "no samples: nothing happened; make it happen";
+        stopped["samples"]!.Value<long>().Should().Be(0);
+        stopped["lowConfidence"]!.Value<string>().Should().Be(why);
+        stopped["warnings"]!.Values<string>().Should().Equal($"low confidence: {why}");
+        ((JArray)await host.GetJsonAsync("/api/profiles")).Should().OnlyContain(f => f["lowConfidence"]!.Value<string>() == why);
     }
 
     [Fact]

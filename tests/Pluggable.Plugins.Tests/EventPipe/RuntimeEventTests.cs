@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Pluggable.Core.Profiles;
 using Pluggable.Testing;
 
@@ -61,6 +62,19 @@ public class RuntimeEventTests
         stacks.Select(s => profile.Frames[s.Frames[^1]]).Should().AllBeEquivalentTo(new Frame("System.InvalidOperationException", FrameKind.Synthetic));
         stacks.Select(s => profile.Frames[s.Frames[^2]].Name).Should().AllSatisfy(n => n.Should().EndWith("ExceptionWorkload.ThrowInKnownMethod"));
         ((double)stacks.Sum(s => s.Weight)).Should().BeInRange(thrown / 2.0, thrown * 2.0);
+    }
+
+    [Fact]
+    public async Task Exceptions_of_a_target_that_throws_nothing_come_back_empty_saying_why_and_what_to_do()
+    {
+        await using var target = await FixtureProcess.StartAsync("idle");
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins], pid: target.Pid);
+
+        var stopped = await host.ProfileAsync("exceptions", TimeSpan.FromSeconds(1));
+
+        stopped["samples"]!.Value<long>().Should().Be(0);
+        stopped["lowConfidence"]!.Value<string>().Should().Be("no samples: no exception was thrown while sampling; profile while the code path that throws runs");
+        stopped["warnings"]!.Values<string>().Should().Contain(w => w!.StartsWith("low confidence: no samples: no exception was thrown", StringComparison.Ordinal));
     }
 
     [Fact]
