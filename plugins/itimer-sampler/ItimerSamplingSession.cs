@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Pluggable.Core.Contracts;
+using Pluggable.Plugins.Itimer.Agent;
 using Pluggable.Core.Profiles;
 using Pluggable.Symbolization;
 using Pluggable.Unwinding;
@@ -10,7 +11,7 @@ using Pluggable.Unwinding;
 namespace Pluggable.Plugins.Itimer;
 
 /// <summary>
-/// One itimer session: the sampler process (itimer-agent) runs beside the target and prints each sample as a line;
+/// One itimer session: the sampler process (itimer-agent) runs beside the target and sends each sample as it takes it;
 /// this side sums them by stack as they come, so whatever arrived survives the sampler's death, and names them at
 /// the stop. If the sampler is killed, the kernel detaches it from the target's threads, which run on.
 /// </summary>
@@ -31,7 +32,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _agentErrors = new();
     private readonly WalkStatistics _walks = new();
-    private Dictionary<string, string> _agentReport = [];
+    private AgentProtocol.Report? _agentReport;
     private ulong[] _addresses = new ulong[512];
     private bool _stopped;
 
@@ -55,7 +56,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             }
         };
         _agent.BeginErrorReadLine();
-        _reading = Task.Run(ReadSamplesAsync);
+        _reading = Task.Factory.StartNew(ReadMessages, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public static async Task<ItimerSamplingSession> StartAsync(string agentPath, SamplingRequest request, CancellationToken cancellationToken)
@@ -77,7 +78,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         }
         var managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
         var session = new ItimerSamplingSession(agent, request, frequency, mapsAtStart, managedSymbols);
-        await agent.StandardInput.WriteLineAsync("start".AsMemory(), cancellationToken);
+        await agent.StandardInput.WriteLineAsync(AgentProtocol.StartCommand.AsMemory(), cancellationToken);
         await agent.StandardInput.FlushAsync(cancellationToken);
         if (await Task.WhenAny(session._ready.Task, Task.Delay(StartTimeout, cancellationToken)) != session._ready.Task || agent.HasExited)
         {
@@ -100,9 +101,13 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
         var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "the time between two ticks, for each thread found running at a tick", ["stack-walks"] = _walks.Describe() };
-        if (_agentReport.TryGetValue("not-running", out var notRunning) && notRunning != "0")
+        if (_agentReport is { NotRunning: > 0 } notRunning)
         {
-            properties["not-running"] = $"{notRunning} times a thread in state R was not running at a tick (on the sampler's CPU, or just woken from a wait) and was not sampled";
+            properties["not-running"] = $"{notRunning.NotRunning} times a thread in state R was not running at a tick (on the sampler's CPU, or just woken from a wait) and was not sampled";
+        }
+        if (_agentReport is { MissedTicks: > 0 } missed)
+        {
+            properties["missed-ticks"] = $"{missed.MissedTicks} of {missed.Ticks + missed.MissedTicks} ticks passed while the sampler was behind (the machine was busy): the CPU used then is not in the profile";
         }
         if (agentDiedEarly)
         {
@@ -143,7 +148,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         {
             try
             {
-                await _agent.StandardInput.WriteLineAsync("stop");
+                await _agent.StandardInput.WriteLineAsync(AgentProtocol.StopCommand);
                 await _agent.StandardInput.FlushAsync();
                 _agent.StandardInput.Close();
             }
@@ -165,56 +170,56 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         }
     }
 
-    private async Task ReadSamplesAsync()
+    /// <summary>Reads the agent's messages until it exits; on a thread of its own, since it reads for the whole session.</summary>
+    private void ReadMessages()
     {
-        while (await _agent.StandardOutput.ReadLineAsync() is { } line)
+        using var output = new BufferedStream(_agent.StandardOutput.BaseStream, 1 << 16);
+        Span<byte> header = stackalloc byte[AgentProtocol.HeaderSize];
+        var payload = new byte[AgentProtocol.SampleSize(_addresses.Length)];
+        try
         {
-            if (line == "ready")
+            while (output.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length)
             {
-                _ready.TrySetResult();
+                var (kind, length) = AgentProtocol.DecodeHeader(header);
+                if (length > payload.Length)
+                {
+                    payload = new byte[length];
+                }
+                var message = payload.AsSpan(0, length);
+                if (output.ReadAtLeast(message, length, throwOnEndOfStream: false) < length)
+                {
+                    break;
+                }
+                switch (kind)
+                {
+                    case AgentProtocol.MessageKind.Ready:
+                        _ready.TrySetResult();
+                        break;
+                    case AgentProtocol.MessageKind.Sample:
+                        AddSample(message);
+                        break;
+                    case AgentProtocol.MessageKind.Report:
+                        _agentReport = AgentProtocol.DecodeReport(message);
+                        _walks.AddEncoded(_agentReport.Walks);
+                        break;
+                }
             }
-            else if (line.StartsWith("s ", StringComparison.Ordinal))
-            {
-                AddSample(line);
-            }
-            else if (line.StartsWith("i ", StringComparison.Ordinal))
-            {
-                var fields = line.Split(' ').Skip(1).Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
-                _walks.AddEncoded(fields.GetValueOrDefault("walks", ""));
-                _agentReport = fields;
-            }
+        }
+        catch (IOException)
+        {
+            // The pipe broke with the agent: what was read is kept.
         }
         _ready.TrySetResult();
     }
 
-    // s <tid> <cpu-ns> <addr> <addr> ...
-    private void AddSample(string line)
+    private void AddSample(ReadOnlySpan<byte> message)
     {
-        var fields = line.AsSpan(2);
-        var count = 0;
-        var tid = 0;
-        long weight = 0;
-        var index = 0;
-        foreach (var range in fields.Split(' '))
+        var count = AgentProtocol.FrameCount(message.Length);
+        if (count > _addresses.Length)
         {
-            var field = fields[range];
-            switch (index++)
-            {
-                case 0:
-                    tid = int.Parse(field, CultureInfo.InvariantCulture);
-                    break;
-                case 1:
-                    weight = long.Parse(field, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    if (count == _addresses.Length)
-                    {
-                        Array.Resize(ref _addresses, count * 2);
-                    }
-                    _addresses[count++] = ulong.Parse(field, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                    break;
-            }
+            _addresses = new ulong[count];
         }
+        var (tid, weight) = AgentProtocol.DecodeSample(message, _addresses.AsSpan(0, count));
         if (count > 0 && weight > 0)
         {
             if (_request.Options.Threads)

@@ -13,7 +13,16 @@ internal static unsafe partial class Native
     public const int PtraceEventStop = 128;
 
     public const int WaitNoHang = 1;
+    public const int WaitStopped = 2;
+    public const int WaitExited = 4;
+    public const int WaitNoWait = 0x01000000;
     public const int WaitAll = 0x40000000;
+    public const int IdTypeAll = 0;
+    public const int SigInfoSize = 128;
+
+    public const int EventFdNonBlocking = 0x800;
+    public const int EventFdCloseOnExec = 0x80000;
+    public const short PollIn = 1;
 
     public const int SigStop = 19;
     public const int SigTstp = 20;
@@ -21,6 +30,7 @@ internal static unsafe partial class Native
     public const int SigTtou = 22;
 
     public const int ESRCH = 3;
+    public const int EINTR = 4;
 
     /// <summary>Offsets in x86-64 <c>struct user_regs_struct</c> (27 registers of 8 bytes).</summary>
     public const int RegsSize = 27 * 8;
@@ -41,6 +51,21 @@ internal static unsafe partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int waitid(int idType, int id, byte* info, int options);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initial, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ppoll(PollFd* fds, nuint count, TimeSpec* timeout, void* signalMask);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
     [LibraryImport("libc")]
     public static partial int sched_getcpu();
 
@@ -53,4 +78,17 @@ internal static unsafe partial class Native
     public static int StopEvent(int status) => (status >> 16) & 0xff;
 
     public static bool IsGone(int status) => !IsStopped(status) && (status & 0x7f) != 0x7f;
+
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    public readonly struct TimeSpec(TimeSpan span)
+    {
+        public readonly long Seconds = span.Ticks / TimeSpan.TicksPerSecond;
+        public readonly long Nanoseconds = span.Ticks % TimeSpan.TicksPerSecond * 100;
+    }
 }

@@ -2,9 +2,8 @@ using System.Globalization;
 using Pluggable.Plugins.Itimer.Agent;
 
 // itimer-agent --pid PID --hz HZ
-// Waits for "start" on stdin, seizes the target's threads, prints "ready", then samples until stdin says "stop"
-// or closes, detaches every thread and exits. Each sample is one line on stdout:
-//   s <tid> <cpu-ns> <leaf address hex> <caller address hex> ...
+// Waits for the start command on stdin, seizes the target's threads, says it is ready, then samples until stdin says
+// stop or closes, detaches every thread, reports and exits; see AgentProtocol for what goes over stdin and stdout
 // (callers' return addresses already moved back into their call instruction). Problems go to stderr.
 var pid = 0;
 var hz = 100;
@@ -30,11 +29,11 @@ new Thread(() =>
 {
     while (Console.In.ReadLine() is { } line)
     {
-        if (line == "start")
+        if (line == AgentProtocol.StartCommand)
         {
             started.Set();
         }
-        else if (line == "stop")
+        else if (line == AgentProtocol.StopCommand)
         {
             break;
         }

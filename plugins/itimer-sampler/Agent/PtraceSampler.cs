@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Pluggable.Unwinding;
 
@@ -12,14 +10,15 @@ namespace Pluggable.Plugins.Itimer.Agent;
 /// Samples a process's threads where they run, not at safepoints: every tick, each thread that used CPU since the
 /// last tick (by /proc/&lt;pid&gt;/task/&lt;tid&gt;/schedstat) is interrupted with PTRACE_INTERRUPT, its registers read,
 /// its stack walked (frame pointers, and the prologues of jitted methods that keep none) through process_vm_readv,
-/// and it is let go at once. Between ticks the tracer
-/// passes on every signal the threads receive (the GC suspends threads with signals), so they wait only briefly.
+/// and it is let go at once. Between ticks the tracer sleeps, and wakes to pass on every signal the threads receive
+/// (the GC suspends threads with signals), so they wait only briefly.
 /// </summary>
 internal sealed unsafe class PtraceSampler
 {
     private const int MaxFrames = 512;
     private static readonly TimeSpan ScanInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan StopWait = TimeSpan.FromMilliseconds(20);
+    private static readonly long StopWait = Stopwatch.Frequency / 50;
+    private static readonly long StopSpin = Stopwatch.Frequency / 20_000;
 
     /// <summary>Between the tracer's wake-up on a thread's CPU and the tick's start, which is not measured.</summary>
     private static readonly TimeSpan TracerSlack = TimeSpan.FromMicroseconds(100);
@@ -31,13 +30,17 @@ internal sealed unsafe class PtraceSampler
     private readonly StackWindow _stackWindow;
     private readonly StackUnwinder _unwinder;
     private readonly WalkStatistics _walks = new();
-    private readonly byte[] _line = new byte[32 + (MaxFrames * 17)];
+    private readonly byte[] _message = new byte[AgentProtocol.SampleSize(MaxFrames)];
+    private readonly Action _passOnStops;
     private readonly int _pid;
     private readonly Stream _output;
     private readonly TextWriter _errors;
     private readonly long _period;
+    private StopWaiter? _waiter;
+    private int _interrupting;
     private long _samples;
     private long _ticks;
+    private long _missedTicks;
     private long _lastTick;
     private long _notRunning;
 
@@ -52,6 +55,7 @@ internal sealed unsafe class PtraceSampler
         // The thread is stopped while it is walked: what lies past the window is still its stack.
         _stackWindow = new StackWindow(memory, 32 * 1024, readPastWindow: true);
         _unwinder = new StackUnwinder(_code, _stackWindow);
+        _passOnStops = () => PassOnStops();
     }
 
     public int Run(ManualResetEventSlim stop)
@@ -63,23 +67,26 @@ internal sealed unsafe class PtraceSampler
             _errors.WriteLine($"cannot trace any thread of process {_pid}");
             return 3;
         }
-        _output.Write("ready\n"u8);
+        var waiter = _waiter = new StopWaiter();
+        AgentProtocol.WriteReady(_output);
         _output.Flush();
         var next = Stopwatch.GetTimestamp() + _period;
         var lastScan = Stopwatch.StartNew();
         var lastFlush = Stopwatch.StartNew();
         while (!stop.IsSet)
         {
-            PassOnStops();
             if (Stopwatch.GetTimestamp() < next)
             {
-                Thread.Sleep(1);
+                waiter.WaitUntil(next, _passOnStops);
                 continue;
             }
             next += _period;
             if (Stopwatch.GetTimestamp() > next)
             {
-                next = Stopwatch.GetTimestamp() + _period; // Fell behind (the machine is busy): skip, do not burst.
+                // Fell behind (the machine is busy): skip the ticks missed, do not burst.
+                var now = Stopwatch.GetTimestamp();
+                _missedTicks += (now - next) / _period + 1;
+                next = now + _period;
             }
             if (lastScan.Elapsed >= ScanInterval)
             {
@@ -99,8 +106,9 @@ internal sealed unsafe class PtraceSampler
             }
         }
         DetachAll();
+        waiter.Stop();
         _code.Dispose();
-        _output.Write(Encoding.ASCII.GetBytes($"i ticks={_ticks} samples={_samples} not-running={_notRunning} walks={_walks.Encode()}\n"));
+        AgentProtocol.WriteReport(_output, new AgentProtocol.Report(_ticks, _missedTicks, _samples, _notRunning, _walks.Encode()));
         _output.Flush();
         return 0;
     }
@@ -146,21 +154,36 @@ internal sealed unsafe class PtraceSampler
             if (Native.ptrace(Native.PtraceInterrupt, thread.Tid, 0, 0) == 0)
             {
                 thread.State = ThreadState.Interrupting;
+                _interrupting++;
                 onTracersCpu += thread.OnTracersCpu ? 1 : 0;
             }
         }
-        // The tracer took the CPU of one thread at most: of those waiting on its CPU, which one is not known, so each weighs its share.
-        foreach (var thread in _threads.Values.Where(t => t.State == ThreadState.Interrupting && t.OnTracersCpu))
+        if (onTracersCpu > 1)
         {
-            thread.Weight = weight / onTracersCpu;
+            // The tracer took the CPU of one thread at most: of those waiting on its CPU, which one is not known, so each weighs its share.
+            foreach (var thread in _threads.Values)
+            {
+                if (thread.State == ThreadState.Interrupting && thread.OnTracersCpu)
+                {
+                    thread.Weight = weight / onTracersCpu;
+                }
+            }
         }
-        var deadline = Stopwatch.GetTimestamp() + (long)(StopWait.TotalSeconds * Stopwatch.Frequency);
-        while (_threads.Values.Any(t => t.State == ThreadState.Interrupting) && Stopwatch.GetTimestamp() < deadline)
+        // A running thread stops within microseconds: spin for it first, yielding the CPU to an interrupted thread
+        // that waits for this one, and only then sleep until each stop is reported, since a wake-up costs more.
+        var interrupted = Stopwatch.GetTimestamp();
+        var spinEnd = interrupted + StopSpin;
+        var deadline = interrupted + StopWait;
+        while (_interrupting > 0 && Stopwatch.GetTimestamp() < spinEnd)
         {
             if (!PassOnStops())
             {
                 Thread.Yield();
             }
+        }
+        while (_interrupting > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            _waiter!.WaitUntil(deadline, _passOnStops);
         }
     }
 
@@ -199,6 +222,7 @@ internal sealed unsafe class PtraceSampler
                 {
                     Sample(thread);
                     thread.State = ThreadState.Running;
+                    _interrupting--;
                 }
                 signal = 0; // Our interrupt: there is no signal to deliver.
             }
@@ -217,6 +241,7 @@ internal sealed unsafe class PtraceSampler
 
     private void Forget(TracedThread thread)
     {
+        _interrupting -= thread.State == ThreadState.Interrupting ? 1 : 0;
         thread.Dispose();
         _threads.Remove(thread.Tid);
     }
@@ -245,20 +270,8 @@ internal sealed unsafe class PtraceSampler
             _stackWindow.MoveTo(rsp);
             var walk = _unwinder.Unwind(rip, rsp, rbp, _frames);
             _walks.Add(walk);
-            var count = walk.Count;
-            // The line is formatted as bytes straight into a buffer: a string a sample would be most of the agent's work.
-            var length = 0;
-            Append("s "u8, ref length);
-            AppendNumber((ulong)thread.Tid, default, ref length);
-            Append(" "u8, ref length);
-            AppendNumber((ulong)thread.Weight, default, ref length);
-            for (var i = 0; i < count; i++)
-            {
-                Append(" "u8, ref length);
-                AppendNumber(_frames[i], Hexadecimal, ref length);
-            }
-            Append("\n"u8, ref length);
-            _output.Write(_line, 0, length);
+            var length = AgentProtocol.EncodeSample(_message, thread.Tid, thread.Weight, _frames.AsSpan(0, walk.Count));
+            _output.Write(_message, 0, length);
             _samples++;
         }
     }
@@ -279,20 +292,6 @@ internal sealed unsafe class PtraceSampler
         var tracerRan = (Stopwatch.GetTimestamp() - _lastTick) * (1e9 / Stopwatch.Frequency);
         return switches == 0 || (thread.OnTracersCpu && switches == 1 && waited <= tracerRan + TracerSlack.TotalNanoseconds);
     }
-
-    private void Append(ReadOnlySpan<byte> text, ref int length)
-    {
-        text.CopyTo(_line.AsSpan(length));
-        length += text.Length;
-    }
-
-    private void AppendNumber(ulong value, StandardFormat format, ref int length)
-    {
-        Utf8Formatter.TryFormat(value, _line.AsSpan(length), out var written, format);
-        length += written;
-    }
-
-    private static readonly StandardFormat Hexadecimal = new('x');
 
     private void ScanThreads()
     {
@@ -383,46 +382,61 @@ internal sealed unsafe class PtraceSampler
         /// <summary>The CPU a thread in state R (running or waiting for a CPU) is on, from its stat; null in any other state.</summary>
         public int? RunnableOn()
         {
-            try
-            {
-                _stat ??= File.OpenHandle($"/proc/{pid}/task/{Tid}/stat");
-                var length = RandomAccess.Read(_stat, _buffer, 0);
-                // "tid (comm) S ...": the comm may hold spaces and parentheses, so the fields follow the last ") ".
-                var text = Encoding.ASCII.GetString(_buffer, 0, length);
-                var close = text.LastIndexOf(") ", StringComparison.Ordinal);
-                if (close < 0 || close + 2 >= text.Length || text[close + 2] != 'R')
-                {
-                    return null;
-                }
-                var fields = text[(close + 2)..].Split(' ');
-                // The state is the stat's field 3, the CPU it last ran on field 39.
-                return fields.Length > 36 && int.TryParse(fields[36], NumberStyles.None, CultureInfo.InvariantCulture, out var cpu) ? cpu : null;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            var stat = Read(ref _stat, "stat");
+            // "tid (comm) S ...": the comm may hold spaces and parentheses, so the fields follow the last ") ".
+            var close = stat.LastIndexOf(") "u8);
+            if (close < 0 || close + 2 >= stat.Length || stat[close + 2] != (byte)'R')
             {
                 return null;
             }
+            // The state is the stat's field 3, the CPU it last ran on field 39.
+            var fields = stat[(close + 2)..];
+            for (var field = 3; field < 39; field++)
+            {
+                var space = fields.IndexOf((byte)' ');
+                if (space < 0)
+                {
+                    return null;
+                }
+                fields = fields[(space + 1)..];
+            }
+            return Utf8Parser.TryParse(fields, out int cpu, out _) ? cpu : null;
         }
 
         /// <summary>The thread's schedstat: nanoseconds it ran and waited on a run queue, and how many times it was put on a CPU; null once it is gone.</summary>
         public SchedulerStatistics? ReadSchedulerStatistics()
         {
+            var text = Read(ref _schedstat, "schedstat");
+            return TryParseNext(ref text, out var running) && TryParseNext(ref text, out var waiting) && TryParseNext(ref text, out var switches)
+                ? new SchedulerStatistics(running, waiting, switches)
+                : null;
+        }
+
+        /// <summary>
+        /// Reads one of the thread's /proc files, kept open, into the thread's buffer, to be parsed in place: nothing is
+        /// allocated per tick. Empty once the thread is gone.
+        /// </summary>
+        private ReadOnlySpan<byte> Read(ref SafeFileHandle? handle, string file)
+        {
             try
             {
-                _schedstat ??= File.OpenHandle($"/proc/{pid}/task/{Tid}/schedstat");
-                var length = RandomAccess.Read(_schedstat, _buffer, 0);
-                var fields = Encoding.ASCII.GetString(_buffer, 0, length).Trim().Split(' ');
-                return fields.Length >= 3
-                    && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var running)
-                    && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var waiting)
-                    && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var switches)
-                    ? new SchedulerStatistics(running, waiting, switches)
-                    : null;
+                handle ??= File.OpenHandle($"/proc/{pid}/task/{Tid}/{file}");
+                return _buffer.AsSpan(0, RandomAccess.Read(handle, _buffer, 0));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return null;
+                return default;
             }
+        }
+
+        private static bool TryParseNext(ref ReadOnlySpan<byte> text, out long value)
+        {
+            if (!Utf8Parser.TryParse(text, out value, out var length))
+            {
+                return false;
+            }
+            text = text[Math.Min(length + 1, text.Length)..];
+            return true;
         }
 
         public void Dispose()
