@@ -16,6 +16,7 @@ var rounds = new Option<int?>("--rounds") { Description = "OFF/ON rounds per pro
 var window = new Option<double?>("--window") { Description = "Seconds per OFF or ON window (default 1.5, quick 1)." };
 var warmup = new Option<double?>("--warmup") { Description = "Seconds of warm-up before the first window (default 2, quick 1)." };
 var only = new Option<string?>("--only") { Description = "Run only the scenarios whose name contains this, e.g. 'cpu x2' or 'self'." };
+var profilers = new Option<string[]>("--profiler") { Description = "Run only the profilers whose name contains one of these, e.g. 'itimer' 'dotnet-trace'.", AllowMultipleArgumentsPerToken = true };
 var iterations = new Option<int?>("--iterations") { Description = "BenchmarkDotNet iterations per operation (default 3, quick 1)." };
 var loads = new Option<int?>("--loads") { Description = "Page loads per profile size (default 3, quick 1)." };
 var phaseSeconds = new Option<double?>("--phase") { Description = "Seconds per footprint phase (default 10, quick 3)." };
@@ -23,12 +24,12 @@ var readme = new Option<string>("--readme") { Description = "The README whose fi
 var workloadName = new Argument<string>("name") { Description = $"{MixedWorkload.Name} or {ServiceWorkload.Name}" };
 var workloadThreads = new Argument<int>("threads") { Description = "Busy threads (mixed).", DefaultValueFactory = _ => 1 };
 
-var overhead = new Command("overhead", "Cost to a workload's throughput of each Pluggable event type, dotnet-trace and perf.") { dotnetTrace, rounds, window, warmup, only };
+var overhead = new Command("overhead", "Cost to a workload's throughput of each Pluggable event type, dotnet-trace and perf.") { dotnetTrace, rounds, window, warmup, only, profilers };
 overhead.SetAction((parse, cancellationToken) =>
 {
     var isQuick = parse.GetValue(quick);
     var settings = new OverheadSettings(parse.GetValue(rounds) ?? (isQuick ? 1 : 3), parse.GetValue(window) ?? (isQuick ? 1 : 1.5), parse.GetValue(warmup) ?? (isQuick ? 1 : 2));
-    return new OverheadCommand(new BenchPaths(Path.GetFullPath(parse.GetValue(dotnetTrace)!)), new ResultFiles(parse.GetValue(results)!), settings, parse.GetValue(only))
+    return new OverheadCommand(new BenchPaths(Path.GetFullPath(parse.GetValue(dotnetTrace)!)), new ResultFiles(parse.GetValue(results)!), settings, parse.GetValue(only), parse.GetValue(profilers) ?? [])
         .RunAsync(RunInfo.Now(isQuick), cancellationToken);
 });
 

@@ -12,11 +12,15 @@ namespace Pluggable.Bench.Overhead;
 /// between two OFF ones, and a round's ratio is ON over the mean of its two OFF neighbours. The profiler's start and
 /// stop happen outside the windows and are reported on their own. The order of the profilers rotates every round.
 /// </summary>
-internal sealed class OverheadCommand(BenchPaths paths, ResultFiles results, OverheadSettings settings, string? only)
+internal sealed class OverheadCommand(BenchPaths paths, ResultFiles results, OverheadSettings settings, string? only, IReadOnlyList<string> profilers)
 {
     public async Task<int> RunAsync(RunInfo run, CancellationToken cancellationToken)
     {
-        var scenarios = OverheadScenarios.All.Where(s => only is null || s.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
+        var scenarios = OverheadScenarios.All
+            .Where(s => only is null || s.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
+            .Select(s => s with { Tools = s.Tools.Where(t => profilers.Count == 0 || profilers.Any(p => t.Name.Contains(p, StringComparison.OrdinalIgnoreCase))).ToArray() })
+            .Where(s => s.Tools.Count > 0)
+            .ToArray();
         var done = new List<ScenarioResult>();
         foreach (var scenario in scenarios)
         {
