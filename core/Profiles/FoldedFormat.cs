@@ -13,6 +13,26 @@ public sealed record FoldedLineError(int Line, string Message)
 public sealed record FoldedReadResult(StackProfile Profile, IReadOnlyList<FoldedLineError> Errors);
 
 /// <summary>
+/// The keys of the <c># key: value</c> lines that <see cref="FoldedFormat"/> writes for <see cref="ProfileMetadata"/>'s
+/// own fields; a profile's <see cref="ProfileMetadata.Properties"/> follow under their own keys.
+/// </summary>
+public static class FoldedHeaderKeys
+{
+    public const string Event = "event";
+    public const string Unit = "unit";
+    public const string Samples = "samples";
+    public const string Interval = "interval";
+    public const string TargetPid = "target-pid";
+    public const string TargetName = "target-name";
+    public const string Start = "start";
+    public const string End = "end";
+    public const string Partial = "partial";
+
+    /// <summary>Every key above: a header line under any other key is a property.</summary>
+    internal static readonly HashSet<string> All = [Event, Unit, Samples, Interval, TargetPid, TargetName, Start, End, Partial];
+}
+
+/// <summary>
 /// The raw TXT format: one stack per line, frames root first joined by <c>;</c>, then a space and the weight
 /// (<c>Main;Run;Parse 123</c>). Metadata travels as <c># key: value</c> lines at the top; other <c>#</c> lines are
 /// comments. A frame's kind other than managed is kept as an async-profiler style suffix (<c>do_syscall_64_[k]</c>).
@@ -64,7 +84,7 @@ public static class FoldedFormat
 
     /// <summary>Reads folded text. Lines that do not parse are left out of the profile and reported in <see cref="FoldedReadResult.Errors"/>.</summary>
     /// <param name="reader">The text.</param>
-    /// <param name="fallbackEvent">The event to record when the text carries no <c># event:</c> header (folded text from another tool).</param>
+    /// <param name="fallbackEvent">The event to record when the text carries no <see cref="FoldedHeaderKeys.Event"/> header (folded text from another tool).</param>
     public static FoldedReadResult Read(TextReader reader, string fallbackEvent = "unknown")
     {
         var header = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -223,15 +243,15 @@ public static class FoldedFormat
                 header.Append("# ").Append(key).Append(": ").Append(value.ReplaceLineEndings(" ")).Append('\n');
             }
         }
-        Line("event", metadata.Event);
-        Line("unit", metadata.Unit);
-        Line("samples", samples.ToString(CultureInfo.InvariantCulture));
-        Line("interval", metadata.Interval);
-        Line("target-pid", metadata.TargetPid?.ToString(CultureInfo.InvariantCulture));
-        Line("target-name", metadata.TargetName);
-        Line("start", metadata.Start?.ToString("O", CultureInfo.InvariantCulture));
-        Line("end", metadata.End?.ToString("O", CultureInfo.InvariantCulture));
-        Line("partial", metadata.Partial ? "true" : null);
+        Line(FoldedHeaderKeys.Event, metadata.Event);
+        Line(FoldedHeaderKeys.Unit, metadata.Unit);
+        Line(FoldedHeaderKeys.Samples, samples.ToString(CultureInfo.InvariantCulture));
+        Line(FoldedHeaderKeys.Interval, metadata.Interval);
+        Line(FoldedHeaderKeys.TargetPid, metadata.TargetPid?.ToString(CultureInfo.InvariantCulture));
+        Line(FoldedHeaderKeys.TargetName, metadata.TargetName);
+        Line(FoldedHeaderKeys.Start, metadata.Start?.ToString("O", CultureInfo.InvariantCulture));
+        Line(FoldedHeaderKeys.End, metadata.End?.ToString("O", CultureInfo.InvariantCulture));
+        Line(FoldedHeaderKeys.Partial, metadata.Partial ? "true" : null);
         foreach (var (key, value) in metadata.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             Line(key, value);
@@ -239,25 +259,22 @@ public static class FoldedFormat
         return header.ToString();
     }
 
-    private static readonly HashSet<string> KnownHeaderKeys =
-        ["event", "unit", "samples", "interval", "target-pid", "target-name", "start", "end", "partial"];
-
     private static ProfileMetadata MetadataOf(Dictionary<string, string> header, string fallbackEvent)
     {
         T? Parse<T>(string key, Func<string, T?> parse) where T : struct =>
             header.TryGetValue(key, out var text) ? parse(text) : null;
         return new ProfileMetadata
         {
-            Event = header.GetValueOrDefault("event") ?? fallbackEvent,
-            Unit = header.GetValueOrDefault("unit") ?? KnownUnits.Samples,
-            Samples = Parse("samples", t => long.TryParse(t, CultureInfo.InvariantCulture, out var v) ? v : (long?)null),
-            Interval = header.GetValueOrDefault("interval"),
-            TargetPid = Parse("target-pid", t => int.TryParse(t, CultureInfo.InvariantCulture, out var v) ? v : (int?)null),
-            TargetName = header.GetValueOrDefault("target-name"),
-            Start = Parse("start", t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var v) ? v : (DateTimeOffset?)null),
-            End = Parse("end", t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var v) ? v : (DateTimeOffset?)null),
-            Partial = header.GetValueOrDefault("partial") == "true",
-            Properties = header.Where(p => !KnownHeaderKeys.Contains(p.Key)).ToDictionary(),
+            Event = header.GetValueOrDefault(FoldedHeaderKeys.Event) ?? fallbackEvent,
+            Unit = header.GetValueOrDefault(FoldedHeaderKeys.Unit) ?? KnownUnits.Samples,
+            Samples = Parse(FoldedHeaderKeys.Samples, t => long.TryParse(t, CultureInfo.InvariantCulture, out var v) ? v : (long?)null),
+            Interval = header.GetValueOrDefault(FoldedHeaderKeys.Interval),
+            TargetPid = Parse(FoldedHeaderKeys.TargetPid, t => int.TryParse(t, CultureInfo.InvariantCulture, out var v) ? v : (int?)null),
+            TargetName = header.GetValueOrDefault(FoldedHeaderKeys.TargetName),
+            Start = Parse(FoldedHeaderKeys.Start, t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var v) ? v : (DateTimeOffset?)null),
+            End = Parse(FoldedHeaderKeys.End, t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var v) ? v : (DateTimeOffset?)null),
+            Partial = header.GetValueOrDefault(FoldedHeaderKeys.Partial) == "true",
+            Properties = header.Where(p => !FoldedHeaderKeys.All.Contains(p.Key)).ToDictionary(),
         };
     }
 }

@@ -388,7 +388,7 @@ public sealed partial class ProfileStore
             }
             using var reader = new StreamReader(content);
             header = FoldedFormat.ReadHeader(reader);
-            if (!(header.TryGetValue("samples", out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out samples)))
+            if (!(header.TryGetValue(FoldedHeaderKeys.Samples, out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out samples)))
             {
                 // Folded text from elsewhere carries no count: read it whole, once (the result is cached).
                 reader.BaseStream.Position = 0;
@@ -400,7 +400,7 @@ public sealed partial class ProfileStore
         {
             return RawHeader.None;
         }
-        var result = new RawHeader(samples, header.GetValueOrDefault("event") ?? "", header.GetValueOrDefault(ProfileMetadata.LowConfidenceProperty));
+        var result = new RawHeader(samples, header.GetValueOrDefault(FoldedHeaderKeys.Event) ?? "", header.GetValueOrDefault(ProfileMetadata.LowConfidenceProperty));
         _headers[name] = (status.Size, status.LastWriteTimeUtc, result);
         return result;
     }

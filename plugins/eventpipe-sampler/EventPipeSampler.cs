@@ -1,10 +1,11 @@
 using Pluggable.Core.Contracts;
 using Pluggable.Plugins.EventPipe.Events;
+using Pluggable.Procfs;
 
 namespace Pluggable.Plugins.EventPipe;
 
 /// <summary>alloc, lock, wall and exceptions: events the runtime reports where they happen, with their stacks, over EventPipe.</summary>
-public sealed class EventPipeSampler : ISampler
+public sealed class EventPipeSampler : ISampler, ISetupReporter
 {
     private static readonly EventPipeEventType[] Types =
     [
@@ -17,6 +18,8 @@ public sealed class EventPipeSampler : ISampler
     public IReadOnlyList<EventTypeInfo> EventTypes { get; } = Types.Select(t => t.Info).ToArray();
 
     public Availability Probe(string eventType, TargetProcess target) => Find(eventType).Probe(target);
+
+    public IReadOnlyList<SetupCheck> CheckSetup(TargetProcess? target) => DiagnosticsIpc.CheckSetup(target, ProcFiles.OfThisProcess);
 
     public async Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken) =>
         await EventPipeSamplingSession.StartAsync(Find(request.EventType), request, cancellationToken);

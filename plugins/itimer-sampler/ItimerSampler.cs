@@ -11,7 +11,7 @@ namespace Pluggable.Plugins.Itimer;
 /// never at safepoints, walks their frame pointers, and weighs each sample by the CPU time the thread used since
 /// its previous one, so the profile is CPU time, not wall time.
 /// </summary>
-public sealed class ItimerSampler : ISampler
+public sealed class ItimerSampler : ISampler, ISetupReporter
 {
     private readonly string _agentPath;
     private readonly PtraceAccess _access;
@@ -56,6 +56,9 @@ public sealed class ItimerSampler : ISampler
         }
         return _access.Check(target);
     }
+
+    public IReadOnlyList<SetupCheck> CheckSetup(TargetProcess? target) =>
+        OperatingSystem.IsLinux() ? _access.CheckSetup(target) : [];
 
     public async Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken)
     {

@@ -9,7 +9,4 @@ internal static partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int prctl(int option, nuint argument2, nuint argument3, nuint argument4, nuint argument5);
-
-    [LibraryImport("libc")]
-    public static partial uint geteuid();
 }

@@ -1,5 +1,6 @@
 using Pluggable.Core.Contracts;
 using Pluggable.Plugins.Perf.Native;
+using Pluggable.Procfs;
 
 namespace Pluggable.Plugins.Perf;
 
@@ -20,19 +21,18 @@ internal enum PerfMode
 internal sealed record PerfPlan(PerfMode Mode, bool HardwareCycles, bool Kernel, IReadOnlyDictionary<string, string> Notes);
 
 /// <summary>Finds out, with a few cheap perf_event_open calls, how the target can be sampled, or why it cannot, and what to do about it.</summary>
-internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, string?> readFile)
+internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, ProcFiles files)
 {
-    public static PerfPlanner ForThisMachine() => new(LinuxPerfEventSyscalls.Instance, path =>
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    });
+    /// <summary>
+    /// What a missing or unreadable perf_event_paranoid counts as: the kernel's default since Linux 4.6. A kernel
+    /// without perf events at all answers perf_event_open with ENOSYS, which the refusal says whatever the level.
+    /// </summary>
+    public const int DefaultParanoid = 2;
+
+    public static PerfPlanner ForThisMachine() => new(LinuxPerfEventSyscalls.Instance, ProcFiles.OfThisProcess);
+
+    /// <summary>kernel.perf_event_paranoid, the one reading of it that the plan, its refusals and the setup checks share.</summary>
+    public int Paranoid => files.Sysctl("/proc/sys/kernel/perf_event_paranoid") ?? DefaultParanoid;
 
     public (PerfPlan? Plan, Availability Availability) Plan(TargetProcess target, CpuOptions options)
     {
@@ -62,7 +62,7 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
         }
         if (wantKernel && -errno is Libc.EACCES or Libc.EPERM && Try(false, target.Pid, -1) >= 0)
         {
-            notes["kernel"] = $"not sampled: perf_event_paranoid is {Paranoid()}; sysctl -w kernel.perf_event_paranoid=1 (or CAP_PERFMON) to see kernel frames";
+            notes["kernel"] = $"not sampled: perf_event_paranoid is {Paranoid}; sysctl -w kernel.perf_event_paranoid=1 (or CAP_PERFMON) to see kernel frames";
             return Done(PerfMode.PerThread, kernel: false);
         }
         return (null, Refusal(-errno, target, "perf events"));
@@ -117,18 +117,18 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
     private Availability Refusal(int errno, TargetProcess target, string what)
     {
         const string useItimer = "Or use the itimer event type, which needs no perf events.";
-        var paranoid = Paranoid();
+        var paranoid = Paranoid;
         switch (errno)
         {
             case Libc.EACCES or Libc.EPERM when paranoid >= 3:
                 return Availability.Unavailable(
                     $"perf_event_paranoid is {paranoid}: {what} are off for processes without CAP_PERFMON.",
                     $"sysctl -w kernel.perf_event_paranoid=1 (or run the profiler as root or with CAP_PERFMON). {useItimer}");
-            case Libc.EACCES or Libc.EPERM when OwnerOf(target.Pid) is { } owner && owner != Libc.geteuid() && Libc.geteuid() != 0:
+            case Libc.EACCES or Libc.EPERM when files.OwnerOf(target.Pid) is { } owner && owner != files.EffectiveUserId && !files.IsRoot:
                 return Availability.Unavailable(
                     $"process {target.Pid} belongs to another user (uid {owner}); perf events of another user's process need CAP_PERFMON.",
                     "run the profiler as the target's user, or as root.");
-            case Libc.EACCES or Libc.EPERM when IsSeccompFiltered():
+            case Libc.EACCES or Libc.EPERM when files.IsSeccompFiltered:
                 return Availability.Unavailable(
                     $"perf_event_open is refused, and this process runs under a seccomp filter (a container).",
                     $"docker run --cap-add PERFMON (SYS_ADMIN before Linux 5.8) with a seccomp profile that allows perf_event_open. {useItimer}");
@@ -149,14 +149,4 @@ internal sealed class PerfPlanner(IPerfEventSyscalls syscalls, Func<string, stri
         }
     }
 
-    private int Paranoid() => int.TryParse(readFile("/proc/sys/kernel/perf_event_paranoid")?.Trim(), out var level) ? level : 2;
-
-    private bool IsSeccompFiltered() => readFile("/proc/self/status")?.Split('\n').Any(l => l.StartsWith("Seccomp:", StringComparison.Ordinal) && l.Trim().EndsWith('2')) == true;
-
-    private uint? OwnerOf(int pid)
-    {
-        var uidLine = readFile($"/proc/{pid}/status")?.Split('\n').FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-        var fields = uidLine?.Split('\t', StringSplitOptions.RemoveEmptyEntries);
-        return fields is { Length: > 2 } && uint.TryParse(fields[2], out var uid) ? uid : null;
-    }
 }

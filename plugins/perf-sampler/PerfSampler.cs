@@ -1,5 +1,6 @@
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
+using Pluggable.Procfs;
 
 namespace Pluggable.Plugins.Perf;
 
@@ -8,20 +9,22 @@ namespace Pluggable.Plugins.Perf;
 /// is (no safepoint bias) and records its callchain, so kernel, native (libc, libcoreclr, P/Invoke targets) and
 /// managed frames come in one stack.
 /// </summary>
-public sealed class PerfSampler : ISampler
+public sealed class PerfSampler : ISampler, ISetupReporter
 {
     private readonly PerfPlanner _planner;
+    private readonly PerfSetup _setup;
     private readonly IPerfEventSyscalls _syscalls;
 
     public PerfSampler()
-        : this(PerfPlanner.ForThisMachine(), LinuxPerfEventSyscalls.Instance)
+        : this(PerfPlanner.ForThisMachine(), LinuxPerfEventSyscalls.Instance, ProcFiles.OfThisProcess)
     {
     }
 
-    internal PerfSampler(PerfPlanner planner, IPerfEventSyscalls syscalls)
+    internal PerfSampler(PerfPlanner planner, IPerfEventSyscalls syscalls, ProcFiles files)
     {
         _planner = planner;
         _syscalls = syscalls;
+        _setup = new PerfSetup(planner, files);
     }
 
     public IReadOnlyList<EventTypeInfo> EventTypes { get; } =
@@ -40,6 +43,9 @@ public sealed class PerfSampler : ISampler
         OperatingSystem.IsLinux()
             ? _planner.Plan(target, new CpuOptions()).Availability
             : Availability.Unavailable("perf events exist only on Linux.");
+
+    public IReadOnlyList<SetupCheck> CheckSetup(TargetProcess? target) =>
+        OperatingSystem.IsLinux() ? _setup.Check(target) : [];
 
     public Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken)
     {

@@ -88,6 +88,36 @@ public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture droppe
     }
 
     [SkippableFact]
+    public async Task The_setup_panel_lists_each_samplers_checks_under_its_plugin_and_says_when_something_is_to_fix()
+    {
+        await using var host = await TestHost.StartAsync([dropped.PluginsFolder]);
+        var page = await OpenAsync(host);
+
+        await page.ClickAsync("#setup-panel summary");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#setup li').length > 0");
+
+        var rows = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#setup li')].map(li => li.textContent)");
+        var dropin = Array.IndexOf(rows, "dropin-sampler");
+        dropin.Should().BeGreaterThanOrEqualTo(0, "each sampler's checks come under its plugin's name");
+        rows[dropin + 1].Should().Be("passdropin clock: the wall clock runsdropin counts milliseconds of it");
+        rows[dropin + 2].Should().StartWith("warndropin target: pid ").And.EndWith("fix: use a real sampler");
+        (await page.TextContentAsync("#setup-panel summary")).Should().Be("Setup", "a warning is not something that stops profiling");
+    }
+
+    [SkippableFact]
+    public async Task The_setup_panel_says_something_is_to_fix_when_an_event_type_cannot_sample_the_target()
+    {
+        var blocked = new ScriptedSampler("blocked") { Availability = Availability.Unavailable("perf_event_paranoid is 3", "sysctl -w kernel.perf_event_paranoid=1") };
+        await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), blocked, new FlamegraphRenderer()]);
+        var page = await OpenAsync(host);
+
+        await page.ClickAsync("#setup-panel summary");
+        await page.WaitForFunctionAsync("() => document.querySelector('#setup-panel summary').textContent === 'Setup (something to fix)'");
+
+        (await page.TextContentAsync("#setup")).Should().Contain("failevent type blocked: perf_event_paranoid is 3").And.Contain("fix: sysctl -w kernel.perf_event_paranoid=1");
+    }
+
+    [SkippableFact]
     public async Task An_API_error_is_shown_as_a_readable_message()
     {
         await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer()]);

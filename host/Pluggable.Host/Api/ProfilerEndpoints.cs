@@ -62,7 +62,7 @@ public static class ProfilerEndpoints
         });
 
         group.MapGet("/api/processes", () => Results.Json(DotnetProcesses.List()));
-        group.MapGet("/api/doctor", () => Results.Json(SetupDoctor.ForThisMachine().Run(engine.Target, engine.EventTypes())));
+        group.MapGet("/api/doctor", () => Results.Json(SetupDoctor.Run(engine.Registry, engine.Target, engine.EventTypes())));
         group.MapPost("/api/target", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await JsonRequests.ReadObjectAsync(request, ct);

@@ -38,7 +38,4 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc")]
     public static partial int gettid();
-
-    [LibraryImport("libc")]
-    public static partial uint geteuid();
 }

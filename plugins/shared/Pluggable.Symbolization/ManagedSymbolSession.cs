@@ -4,6 +4,7 @@ using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Microsoft.Extensions.Logging;
+using Pluggable.Core.Contracts;
 
 namespace Pluggable.Symbolization;
 
@@ -55,6 +56,19 @@ public sealed class ManagedSymbolSession
             logger.LogWarning("Cannot ask pid {Pid} for a perf map ({Message}); managed frames will be named from the rundown only", pid, e.Message);
             return new ManagedSymbolSession(pid, logger, perfMap: null);
         }
+    }
+
+    /// <summary>Whether a session of <paramref name="eventType"/> can name <paramref name="target"/>'s jitted code: <see cref="Begin"/> turns its perf map on over the diagnostics IPC, which .NET 8 first offers.</summary>
+    public static SetupCheck SetupCheck(TargetProcess target, string eventType)
+    {
+        const string name = "perf maps";
+        var why = $"name jitted code in {eventType} profiles; .NET 8+ turns them on when asked over the diagnostics IPC, and off after";
+        return target.RuntimeMajorVersion switch
+        {
+            >= 8 => new SetupCheck(name, SetupStatus.Pass, $".NET {target.RuntimeVersion}: turned on for each session and off after", why),
+            null => new SetupCheck(name, SetupStatus.Warn, "the target's .NET version is unknown (not .NET, or its maps are unreadable)", why, "start the target with DOTNET_PerfMapEnabled=3"),
+            _ => new SetupCheck(name, SetupStatus.Warn, $".NET {target.RuntimeVersion} cannot turn perf maps on while running", why, "start the target with DOTNET_PerfMapEnabled=3, or move it to .NET 8+"),
+        };
     }
 
     /// <summary>Reads what names the managed code and restores the target's perf map setting. Works on a target that has exited (the perf map file remains).</summary>

@@ -113,6 +113,6 @@ public class ProfilerCodeApiTests
         result.Warnings.Should().Contain(w => w.StartsWith("low confidence:", StringComparison.Ordinal));
         ((JArray)await host.GetJsonAsync("/api/profiles")).Should().OnlyContain(f => f["lowConfidence"]!.Value<string>() == result.LowConfidence);
         var page = await host.Client.GetStringAsync($"/profiles/{result.Files[1].Name}");
-        EmbeddedPageData.Read(page)["profiles"]![0]!["properties"]!["low-confidence"]!.Value<string>().Should().Be(result.LowConfidence);
+        EmbeddedPageData.Read(page)["profiles"]![0]!["properties"]![ProfileMetadata.LowConfidenceProperty]!.Value<string>().Should().Be(result.LowConfidence);
     }
 }

@@ -1,126 +1,104 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
+using Pluggable.Core.Plugins;
+using Pluggable.Core.Profiles;
 using Pluggable.Host.Doctor;
 using Pluggable.Host.Engine;
 using Pluggable.Testing;
 
 namespace Pluggable.Host.Tests.Doctor;
 
-/// <summary>Each setup check, passing and failing, with its fix; and the real doctor as an unprivileged user.</summary>
-public class SetupDoctorTests
+/// <summary>
+/// The doctor lists what each sampler reports, under its plugin, then each event type's probe; it checks nothing of the
+/// machine itself. The real samplers' checks are tested against the machine in the plugin tests.
+/// </summary>
+public class SetupDoctorTests(DroppedPluginsFixture dropped) : IClassFixture<DroppedPluginsFixture>
 {
-    private static readonly TargetProcess Other = new(4242, "shop", "10.0.12", IsSelf: false);
+    private static readonly TargetProcess Target = new(4242, "shop", "10.0.12", IsSelf: false);
 
-    private static SetupCheck Check(string name, Dictionary<string, string> files, uint uid = 1000, bool reachable = true, TargetProcess? target = null, IReadOnlyList<EventTypeStatus>? eventTypes = null) =>
-        new SetupDoctor(path => files.GetValueOrDefault(path), _ => reachable, uid).Run(target ?? Other, eventTypes ?? []).Single(c => c.Name == name);
-
-    private static Dictionary<string, string> Machine(string paranoid = "2", string kptr = "0", string seccomp = "0", string capEff = "0000000000000000", string ptraceScope = "0") => new()
+    /// <summary>A sampler that reports the checks it is given, and remembers the target it was asked about.</summary>
+    private sealed class ReportingSampler(string eventType, Func<TargetProcess?, IReadOnlyList<SetupCheck>> checks) : ISampler, ISetupReporter
     {
-        ["/proc/sys/kernel/perf_event_paranoid"] = paranoid,
-        ["/proc/sys/kernel/kptr_restrict"] = kptr,
-        ["/proc/self/status"] = $"Name:\thost\nSeccomp:\t{seccomp}\nCapEff:\t{capEff}\n",
-        ["/proc/sys/kernel/yama/ptrace_scope"] = ptraceScope,
-    };
+        public List<TargetProcess?> AskedAbout { get; } = [];
 
-    [Theory]
-    [InlineData("-1", "pass")]
-    [InlineData("1", "warn")]
-    [InlineData("2", "warn")]
-    [InlineData("3", "fail")]
-    public void Paranoid_is_judged_by_its_level_for_an_unprivileged_profiler(string level, string status)
-    {
-        var check = Check("perf_event_paranoid", Machine(paranoid: level));
+        public IReadOnlyList<EventTypeInfo> EventTypes => [new(eventType, KnownUnits.Samples, "reports its setup")];
 
-        check.Status.Should().Be(status);
-        if (status != "pass")
+        public Availability Probe(string eventType, TargetProcess target) => Availability.Available;
+
+        public Task<ISamplingSession> StartAsync(SamplingRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public IReadOnlyList<SetupCheck> CheckSetup(TargetProcess? target)
         {
-            check.Fix.Should().Contain("sysctl -w kernel.perf_event_paranoid=");
+            AskedAbout.Add(target);
+            return checks(target);
         }
     }
 
-    [Fact]
-    public void Paranoid_does_not_limit_a_profiler_with_CAP_PERFMON()
+    private static PluginRegistry Registry(params (string Plugin, ISampler Sampler)[] samplers)
     {
-        Check("perf_event_paranoid", Machine(paranoid: "3", capEff: "0000004000000000")).Status.Should().Be("pass");
-    }
-
-    [Theory]
-    [InlineData("0", 1000u, "pass")]
-    [InlineData("1", 0u, "pass")]
-    [InlineData("2", 1000u, "warn")]
-    public void Kptr_restrict_says_when_kernel_frames_lose_their_names(string value, uint uid, string status)
-    {
-        var check = Check("kptr_restrict", Machine(kptr: value), uid);
-
-        check.Status.Should().Be(status);
-        if (status == "warn")
+        var builder = new PluginRegistryBuilder();
+        foreach (var (plugin, sampler) in samplers)
         {
-            check.Fix.Should().Be("sysctl -w kernel.kptr_restrict=0");
+            builder.AddLoaded(plugin, "1.0", "/plugins/" + plugin, [sampler]);
         }
+        return builder.Build();
+    }
+
+    private static EventTypeStatus Probed(string name, string plugin, bool available) =>
+        new(name, plugin, KnownUnits.Samples, $"{name} stacks", available, available ? null : $"{name} is refused", available ? null : $"allow {name}");
+
+    [Fact]
+    public void Each_samplers_own_checks_come_under_its_plugin_then_its_event_types_probes()
+    {
+        var knob = new SetupCheck("some_knob", SetupStatus.Warn, "it is 2", "decides things", "sysctl -w some.knob=1");
+        var reporting = new ReportingSampler("reported", _ => [knob]);
+
+        var report = SetupDoctor.Run(Registry(("reporting-sampler", reporting), ("silent-sampler", new ScriptedSampler("silent"))), Target,
+            [Probed("reported", "reporting-sampler", available: true), Probed("silent", "silent-sampler", available: false)]);
+
+        report.Select(s => s.Plugin).Should().Equal("reporting-sampler", "silent-sampler");
+        report[0].Checks.Should().Equal(knob, new SetupCheck("event type reported", SetupStatus.Pass, "reported can sample pid 4242", "reported stacks"));
+        report[1].Checks.Should().Equal(new SetupCheck("event type silent", SetupStatus.Fail, "silent is refused", "silent stacks", "allow silent"));
+        reporting.AskedAbout.Should().Equal(Target);
     }
 
     [Fact]
-    public void A_seccomp_filter_is_a_warning_with_the_docker_option()
+    public void Without_a_target_a_sampler_is_asked_for_its_machine_checks_only_and_no_event_type_is_listed()
     {
-        Check("seccomp", Machine()).Status.Should().Be("pass");
-        var filtered = Check("seccomp", Machine(seccomp: "2"));
-        filtered.Status.Should().Be("warn");
-        filtered.Fix.Should().Contain("--security-opt seccomp=");
+        var reporting = new ReportingSampler("reported", target => [new SetupCheck(target is null ? "machine" : "target", SetupStatus.Pass, "fine", "why")]);
+
+        var report = SetupDoctor.Run(Registry(("reporting-sampler", reporting)), target: null, [Probed("reported", "reporting-sampler", available: false)]);
+
+        report.Single().Checks.Select(c => c.Name).Should().Equal("machine");
+        SetupDoctor.AnyFails(report).Should().BeFalse();
     }
 
     [Fact]
-    public void Missing_capabilities_say_which_and_the_docker_flags()
+    public void A_sampler_whose_checks_throw_is_one_failing_check_naming_its_plugin_and_the_others_are_listed()
     {
-        Check("capabilities", Machine(), uid: 0).Status.Should().Be("pass");
-        var missing = Check("capabilities", Machine());
-        missing.Status.Should().Be("warn");
-        missing.Detail.Should().Contain("CAP_PERFMON and CAP_SYS_PTRACE");
-        missing.Fix.Should().Contain("--cap-add PERFMON --cap-add SYS_PTRACE");
-    }
+        var throwing = new ReportingSampler("broken", _ => throw new InvalidOperationException("no /proc here"));
+        var working = new ReportingSampler("working", _ => [new SetupCheck("fine", SetupStatus.Pass, "fine", "why")]);
 
-    [Theory]
-    [InlineData("0", false, "pass")]
-    [InlineData("1", true, "pass")]
-    [InlineData("1", false, "fail")]
-    [InlineData("2", false, "fail")]
-    [InlineData("3", false, "fail")]
-    public void Ptrace_scope_is_judged_for_the_target(string scope, bool self, string status)
-    {
-        var target = self ? Other with { IsSelf = true } : Other;
+        var report = SetupDoctor.Run(Registry(("broken-sampler", throwing), ("working-sampler", working)), Target, []);
 
-        Check("ptrace_scope", Machine(ptraceScope: scope), target: target).Status.Should().Be(status);
+        report[0].Checks.Single().Should().BeEquivalentTo(new { Status = SetupStatus.Fail, Detail = "plugin 'broken-sampler' failed to check its setup: InvalidOperationException: no /proc here" });
+        report[1].Checks.Single().Name.Should().Be("fine");
+        SetupDoctor.AnyFails(report).Should().BeTrue();
     }
 
     [Fact]
-    public void An_unreachable_diagnostics_socket_fails_with_the_same_user_and_tmp_advice()
+    public async Task A_dropped_in_samplers_checks_reach_the_api_from_its_own_load_context()
     {
-        Check("diagnostics IPC", Machine()).Status.Should().Be("pass");
-        var unreachable = Check("diagnostics IPC", Machine(), reachable: false);
-        unreachable.Status.Should().Be("fail");
-        unreachable.Fix.Should().Contain("/tmp").And.Contain("DOTNET_EnableDiagnostics");
-    }
+        await using var host = await TestHost.StartAsync([dropped.PluginsFolder]);
 
-    [Fact]
-    public void Perf_maps_need_net_8_or_DOTNET_PerfMapEnabled()
-    {
-        Check("perf maps", Machine()).Status.Should().Be("pass");
-        var old = Check("perf maps", Machine(), target: Other with { RuntimeVersion = "6.0.36" });
-        old.Status.Should().Be("warn");
-        old.Fix.Should().Contain("DOTNET_PerfMapEnabled=3");
-    }
+        var report = (JArray)await host.GetJsonAsync("/api/doctor");
 
-    [Fact]
-    public void Each_event_type_passes_or_fails_with_its_probes_reason_and_fix()
-    {
-        var eventTypes = new[]
-        {
-            new EventTypeStatus("cpu", "perf-sampler", "samples", "CPU", false, "perf_event_paranoid is 3", "sysctl ..."),
-            new EventTypeStatus("alloc", "eventpipe-sampler", "bytes", "bytes", true, null, null),
-        };
-
-        Check("event type cpu", Machine(), eventTypes: eventTypes).Should().BeEquivalentTo(new { Status = "fail", Detail = "perf_event_paranoid is 3", Fix = "sysctl ..." });
-        Check("event type alloc", Machine(), eventTypes: eventTypes).Status.Should().Be("pass");
+        var dropin = report.Single(s => s["plugin"]!.Value<string>() == "dropin-sampler")["checks"]!;
+        dropin.Select(c => (c["name"]!.Value<string>(), c["status"]!.Value<string>())).Should().Equal(
+            ("dropin clock", "pass"), ("dropin target", "warn"), ("event type dropin", "pass"));
+        dropin[1]!["fix"]!.Value<string>().Should().Be("use a real sampler");
     }
 
     /// <summary>The real sysctl, read as it is: a test that rewrote it would change the machine under every other test running.</summary>

@@ -1,6 +1,8 @@
 using Pluggable.Core.Contracts;
+using Pluggable.Core.Platform;
 using Pluggable.Plugins.Perf;
 using Pluggable.Plugins.Perf.Native;
+using Pluggable.Procfs;
 
 namespace Pluggable.Plugins.Tests.Perf;
 
@@ -9,34 +11,14 @@ public class PerfPlannerTests
 {
     private static readonly TargetProcess Target = new(4242, "shop", "10.0.12", IsSelf: false);
 
-    /// <summary>
-    /// A kernel that answers perf_event_open by rule. Descriptors it hands out are /dev/null's, owned by the planner
-    /// (which closes them), not by a handle that would close the same number again later.
-    /// </summary>
-    private sealed class FakeKernel(Func<PerfEventAttr, int, int, int> answer) : IPerfEventSyscalls
-    {
-        public int Open(in PerfEventAttr attr, int pid, int cpu)
-        {
-            var result = answer(attr, pid, cpu);
-            if (result < 0)
-            {
-                return result;
-            }
-            var handle = File.OpenHandle("/dev/null");
-            var descriptor = (int)handle.DangerousGetHandle();
-            handle.SetHandleAsInvalid();
-            return descriptor;
-        }
-    }
-
     private static PerfPlanner Planner(Func<PerfEventAttr, int, int, int> answer, int paranoid = 2, string seccomp = "0", string ownerUid = "0") =>
-        new(new FakeKernel(answer), path => path switch
+        new(new FakeKernel(answer), new ProcFiles(path => path switch
         {
             "/proc/sys/kernel/perf_event_paranoid" => paranoid.ToString(),
             "/proc/self/status" => $"Name:\ttest\nSeccomp:\t{seccomp}\n",
             "/proc/4242/status" => $"Name:\tshop\nUid:\t{ownerUid}\t{ownerUid}\t{ownerUid}\t{ownerUid}\n",
             _ => null,
-        });
+        }, effectiveUserId: 0));
 
     private static bool IsHardware(PerfEventAttr attr) => attr.Type == PerfType.Hardware;
 
@@ -111,7 +93,7 @@ public class PerfPlannerTests
     [SkippableFact]
     public void A_real_probe_on_this_machine_finds_cpu_available_as_root()
     {
-        Skip.IfNot(Libc.geteuid() == 0, "needs root");
+        Skip.IfNot(UnixFile.EffectiveUserId == 0, "needs root");
 
         var availability = new PerfSampler().Probe("cpu", new TargetProcess(Environment.ProcessId, "self", "10.0.12", true));
 

@@ -304,13 +304,18 @@ async function loadPlugins() {
 }
 
 async function loadSetup() {
-  const checks = await api("GET", "api/doctor");
-  $("setup").replaceChildren(...checks.map((c) => el("li", {},
-    el("span", { className: `status ${c.status}`, text: c.status }),
-    el("span", { text: `${c.name}: ${c.detail}` }),
-    el("span", { className: "why", text: c.why }),
-    c.fix ? el("span", { className: "fix", text: `fix: ${c.fix}` }) : null)));
-  if (checks.some((c) => c.status === "fail")) $("setup-panel").querySelector("summary").textContent = "Setup (something to fix)";
+  const samplers = await api("GET", "api/doctor");
+  // Each sampler's own checks under its plugin's name: the host only lists what the samplers report.
+  $("setup").replaceChildren(...samplers.flatMap((sampler) => [
+    el("li", { className: "sampler", text: sampler.plugin }),
+    ...sampler.checks.map((c) => el("li", {},
+      el("span", { className: `status ${c.status}`, text: c.status }),
+      el("span", { text: `${c.name}: ${c.detail}` }),
+      el("span", { className: "why", text: c.why }),
+      c.fix ? el("span", { className: "fix", text: `fix: ${c.fix}` }) : null)),
+  ]));
+  const failing = samplers.some((sampler) => sampler.checks.some((c) => c.status === "fail"));
+  $("setup-panel").querySelector("summary").textContent = failing ? "Setup (something to fix)" : "Setup";
 }
 
 async function loadProcesses() {
