@@ -35,10 +35,19 @@ public sealed class FixtureProcess : IAsyncDisposable
         StartAsync(WorkloadAssembly, [workload, threads.ToString(CultureInfo.InvariantCulture)]);
 
     /// <summary>Starts a fixture assembly with arguments (and environment variables) and waits until it runs.</summary>
-    public static async Task<FixtureProcess> StartAsync(string assembly, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="assembly">The fixture's assembly.</param>
+    /// <param name="arguments">Its arguments.</param>
+    /// <param name="environment">Variables to set for it.</param>
+    /// <param name="commandPrefix">A command that runs it in its place, by exec, so its pid stays the fixture's (e.g. <see cref="UnprivilegedUser.Prefix"/>).</param>
+    public static async Task<FixtureProcess> StartAsync(string assembly, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? commandPrefix = null)
     {
         var workload = string.Join(' ', arguments);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        var command = (commandPrefix ?? []).Append("dotnet").ToArray();
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var word in command.Skip(1))
+        {
+            start.ArgumentList.Add(word);
+        }
         start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {

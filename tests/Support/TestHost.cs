@@ -83,37 +83,17 @@ public sealed class TestHost : IAsyncDisposable
 
     public static void Quiet(ILoggingBuilder logging) => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();
 
-    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
-        Client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) => Client.PostJsonAsync(path, json);
 
-    public Task<HttpResponseMessage> PostJsonAsync(string path, object body) =>
-        PostJsonAsync(path, JObject.FromObject(body).ToString());
+    public Task<HttpResponseMessage> PostJsonAsync(string path, object body) => Client.PostJsonAsync(path, body);
 
-    /// <summary>Posts and returns the JSON answer, failing the test with the server's message on anything but success.</summary>
-    public async Task<JToken> PostOkAsync(string path, object body)
-    {
-        var response = await PostJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        response.IsSuccessStatusCode.Should().BeTrue($"POST {path} should succeed, but answered {(int)response.StatusCode}: {text}");
-        return JToken.Parse(text);
-    }
+    /// <inheritdoc cref="ProfilerApi.PostOkAsync"/>
+    public Task<JToken> PostOkAsync(string path, object body) => Client.PostOkAsync(path, body);
 
-    public async Task<JToken> GetJsonAsync(string path)
-    {
-        var response = await Client.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        response.IsSuccessStatusCode.Should().BeTrue($"GET {path} should succeed, but answered {(int)response.StatusCode}: {text}");
-        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
-        return JToken.Parse(text);
-    }
+    public Task<JToken> GetJsonAsync(string path) => Client.GetJsonAsync(path);
 
-    /// <summary>Starts <paramref name="eventType"/>, waits, stops, and returns the stop's answer.</summary>
-    public async Task<JToken> ProfileAsync(string eventType, TimeSpan duration, object? options = null)
-    {
-        await PostOkAsync("/api/profiler/start", new { @event = eventType, options = options ?? new { } });
-        await Task.Delay(duration);
-        return await PostOkAsync("/api/profiler/stop", new { });
-    }
+    /// <inheritdoc cref="ProfilerApi.ProfileAsync"/>
+    public Task<JToken> ProfileAsync(string eventType, TimeSpan duration, object? options = null) => Client.ProfileAsync(eventType, duration, options);
 
     /// <summary>The raw profile a stop response names, read back from the store; it must parse without errors.</summary>
     public async Task<StackProfile> ReadProfileAsync(JToken stopped)

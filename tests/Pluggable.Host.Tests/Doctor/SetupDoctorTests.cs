@@ -105,7 +105,7 @@ public class SetupDoctorTests(DroppedPluginsFixture dropped) : IClassFixture<Dro
     [SkippableFact]
     public async Task The_doctor_command_run_as_an_unprivileged_user_reports_the_real_paranoid_level()
     {
-        Skip.IfNot(Environment.UserName == "root" && File.Exists("/usr/bin/setpriv"), "needs root and setpriv (to drop to nobody)");
+        Skip.IfNot(UnprivilegedUser.CanRunAs, UnprivilegedUser.CannotRunAsReason);
         var level = File.ReadAllText("/proc/sys/kernel/perf_event_paranoid").Trim();
 
         var doctor = await DoctorAsNobodyAsync();
@@ -116,8 +116,8 @@ public class SetupDoctorTests(DroppedPluginsFixture dropped) : IClassFixture<Dro
 
     private static async Task<(int ExitCode, string Output)> DoctorAsNobodyAsync()
     {
-        var start = new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
-            "dotnet", Path.Combine(AppContext.BaseDirectory, "pluggable.dll"), "doctor"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var command = UnprivilegedUser.Prefix.Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "pluggable.dll"), "doctor"]).ToArray();
+        var start = new ProcessStartInfo(command[0], command.Skip(1)) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();

@@ -1,9 +1,9 @@
 using Pluggable.Core.Profiles;
 
-namespace Pluggable.Plugins.Tests;
+namespace Pluggable.Testing;
 
 /// <summary>How much of a profile's weight passes through frames whose names contain a text.</summary>
-internal static class Shares
+public static class Shares
 {
     /// <summary>The total weight of the stacks that contain a frame matching <paramref name="frameText"/> (each stack counted once).</summary>
     public static long WeightThrough(this StackProfile profile, string frameText) =>
