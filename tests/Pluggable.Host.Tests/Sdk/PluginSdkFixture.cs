@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pluggable.Testing;
 
 namespace Pluggable.Host.Tests.Sdk;
@@ -19,11 +18,11 @@ public sealed class PluginSdkFixture : IDisposable
         PluginsFolder = _folder.Sub("plugins");
         _restoreFolder = _folder.Sub("packages");
         CoreVersion = $"0.1.0-test{DateTime.UtcNow:yyyyMMddHHmmss}";
-        Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "core", "Pluggable.Core.csproj"), "-o", Feed, $"-p:PackageVersion={CoreVersion}",
+        ExternalCommand.Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "core", "Pluggable.Core.csproj"), "-o", Feed, $"-p:PackageVersion={CoreVersion}",
             "--artifacts-path", _folder.Sub("core-build"), "-nologo", "-v:q");
-        Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "core", "Pluggable.Core.csproj"), "-o", Feed, "-p:PackageVersion=2.0.0-contract2", "-p:AssemblyVersion=2.0.0.0",
+        ExternalCommand.Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "core", "Pluggable.Core.csproj"), "-o", Feed, "-p:PackageVersion=2.0.0-contract2", "-p:AssemblyVersion=2.0.0.0",
             "--artifacts-path", _folder.Sub("core2-build"), "-nologo", "-v:q");
-        Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "host", "Pluggable.Host", "Pluggable.Host.csproj"), "-o", Feed, "--no-build", Configuration(), "-nologo", "-v:q");
+        ExternalCommand.Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "host", "Pluggable.Host", "Pluggable.Host.csproj"), "-o", Feed, "--no-build", $"-c:{RepoPaths.BuildConfiguration}", "-nologo", "-v:q");
 
         BuildPlugin(Path.Combine(RepoPaths.Root, "samples", "plugins", "TopSelfRenderer", "TopSelfRenderer.csproj"), "topself-renderer", CoreVersion);
         BuildPlugin(Path.Combine(RepoPaths.Root, "samples", "plugins", "GcPauseSampler", "GcPauseSampler.csproj"), "gcpause-sampler", CoreVersion);
@@ -31,9 +30,9 @@ public sealed class PluginSdkFixture : IDisposable
         File.WriteAllText(Path.Combine(PluginsFolder, "future-renderer", "plugin.json"), """{"name": "future-renderer", "assembly": "topself-renderer.dll"}""");
 
         var hive = _folder.Sub("template-hive");
-        Run("dotnet", "new", "install", Path.Combine(RepoPaths.Root, "templates", "PluggablePlugin"), "--debug:custom-hive", hive);
+        ExternalCommand.Run("dotnet", "new", "install", Path.Combine(RepoPaths.Root, "templates", "PluggablePlugin"), "--debug:custom-hive", hive);
         var project = Path.Combine(_folder.Path, "AcmeThreads");
-        Run("dotnet", "new", "pluggable-plugin", "-n", "AcmeThreads", "-o", project, "--EventName", "acme_threads", "--CoreVersion", CoreVersion, "--debug:custom-hive", hive);
+        ExternalCommand.Run("dotnet", "new", "pluggable-plugin", "-n", "AcmeThreads", "-o", project, "--EventName", "acme_threads", "--CoreVersion", CoreVersion, "--debug:custom-hive", hive);
         BuildPlugin(Path.Combine(project, "AcmeThreads.csproj"), "AcmeThreads", CoreVersion);
     }
 
@@ -46,36 +45,10 @@ public sealed class PluginSdkFixture : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private void BuildPlugin(string project, string folder, string coreVersion) =>
-        Run("dotnet", "build", project, "-o", Path.Combine(PluginsFolder, folder), "-c", "Release", "-nologo", "-v:q",
+        ExternalCommand.Run("dotnet", "build", project, "-o", Path.Combine(PluginsFolder, folder), "-c", "Release", "-nologo", "-v:q",
             "--artifacts-path", _folder.Sub($"build-{folder}"),
             $"-p:PluggableCoreVersion={coreVersion}",
             $"-p:RestoreSources={Feed}%3Bhttps://api.nuget.org/v3/index.json",
             $"-p:RestorePackagesPath={_restoreFolder}",
             $"-p:RestoreFallbackFolders={Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")}");
-
-    private static string Configuration()
-    {
-#if DEBUG
-        return "-c:Debug";
-#else
-        return "-c:Release";
-#endif
-    }
-
-    private static void Run(string command, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed:\n{output.Result}\n{errors.Result}");
-        }
-    }
 }
