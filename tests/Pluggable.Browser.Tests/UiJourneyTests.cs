@@ -198,6 +198,17 @@ public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture droppe
     }
 
     [SkippableFact]
+    public async Task A_host_profiling_itself_as_with_demo_shows_no_target_picker()
+    {
+        await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
+        var page = await OpenAsync(host);
+
+        (await page.TextContentAsync("#target")).Should().Contain("this process");
+        (await page.IsVisibleAsync("#picker")).Should().BeFalse("the embedded host profiles itself: there is no process to pick");
+        _errors.Should().BeEmpty();
+    }
+
+    [SkippableFact]
     public async Task A_transform_added_in_a_served_flamegraph_is_saved_as_the_default_for_later_renders()
     {
         await using var host = await TestHost.StartAsync([new ScriptedSampler("scripted"), new FlamegraphRenderer(), new HideTransformFactory()]);

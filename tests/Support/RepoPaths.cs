@@ -10,6 +10,14 @@ public static class RepoPaths
 
     public static string Tests => Path.Combine(Root, "tests");
 
+    /// <summary>The configuration the tests were built in, so that a <c>--no-build</c> pack finds that build.</summary>
+    public static string BuildConfiguration =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
+
     /// <summary>The shop service fixture (tests/Fixtures/Service), built into a folder of its own.</summary>
     public static string ServiceFixture => Path.Combine(Root, "artifacts", "fixtures", "service", "Pluggable.Fixtures.Service.dll");
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Options;
 
@@ -16,9 +17,18 @@ internal static class JsonRequests
     /// <summary>Bodies are small option objects; anything larger is refused before it is read.</summary>
     public const int MaxBodyBytes = 1 << 20;
 
-    /// <summary>Reads the body as a JSON object; an empty body is an empty object. Anything but <c>application/json</c> is refused (415), which also keeps HTML forms on other sites from posting here.</summary>
+    /// <summary>
+    /// Reads the body as a JSON object; no body at all, or an empty one, is an empty object. A body sent as anything but
+    /// <c>application/json</c> is refused (415), which also keeps HTML forms on other sites from posting here.
+    /// </summary>
     public static async Task<JObject> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        // A request without a body (curl -X POST) carries nothing to read, so it needs no Content-Type; a browser that
+        // sends one from another site always says so in its Origin, and the request guard has refused it by now.
+        if (!CanHaveBody(request))
+        {
+            return new JObject();
+        }
         if (!IsJson(request.ContentType))
         {
             throw new BadRequestException(StatusCodes.Status415UnsupportedMediaType,
@@ -79,6 +89,10 @@ internal static class JsonRequests
         null => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' ({what}) is required"),
         _ => throw new BadRequestException(StatusCodes.Status400BadRequest, $"request body: '{field}' must be {what} (a positive whole number)"),
     };
+
+    /// <summary>False when the request says it has no body: <c>Content-Length: 0</c>, or neither a length nor chunks.</summary>
+    private static bool CanHaveBody(HttpRequest request) =>
+        request.ContentLength != 0 && request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
 
     private static bool IsJson(string? contentType) =>
         contentType is not null

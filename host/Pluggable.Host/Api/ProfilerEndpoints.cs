@@ -87,7 +87,8 @@ public static class ProfilerEndpoints
             var deleted = engine.Store.Delete(id);
             return deleted == 0 ? Error(StatusCodes.Status404NotFound, $"no stored profile has id {id}") : Results.Json(new { deleted });
         });
-        group.MapGet("/profiles/{file}", (string file) => ServeStoredFile(engine, file));
+        // HEAD lets a client check that a file is there, and how big, without downloading it; Kestrel sends no body for it.
+        group.MapMethods("/profiles/{file}", [HttpMethods.Get, HttpMethods.Head], (string file) => ServeStoredFile(engine, file));
 
         // /api/render names what it does; /api/flamegraph is its older name, kept for the clients that use it.
         foreach (var path in new[] { "/api/render", "/api/flamegraph" })

@@ -169,6 +169,40 @@ public class ProfilerApiTests : IAsyncLifetime
         _sampler.SessionsStarted.Should().Be(0);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("Content-Length: 0\r\n")]
+    public async Task A_stop_without_a_body_or_content_type_stops_the_session_as_curl_sends_it(string headers)
+    {
+        await _host.PostOkAsync("/api/profiler/start", new { @event = "scripted" });
+
+        var status = await RawHttp.StatusAsync(_host.Address, "POST", "/api/profiler/stop", headers);
+
+        status.Should().Be(200);
+        (await _host.GetJsonAsync("/api/profiler"))["state"]!.Value<string>().Should().Be("idle");
+    }
+
+    [Fact]
+    public async Task A_json_body_sent_as_plain_text_is_415()
+    {
+        var response = await _host.Client.PostAsync("/api/profiler/start", new StringContent("{\"event\": \"scripted\"}"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+        _sampler.SessionsStarted.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_cross_site_post_without_a_body_is_still_403()
+    {
+        await _host.PostOkAsync("/api/profiler/start", new { @event = "scripted" });
+
+        var status = await RawHttp.StatusAsync(_host.Address, "POST", "/api/profiler/stop", "Origin: http://evil.example\r\n");
+
+        status.Should().Be(403);
+        (await _host.GetJsonAsync("/api/profiler"))["state"]!.Value<string>().Should().Be("running");
+        await _host.PostOkAsync("/api/profiler/stop", new { });
+    }
+
     [Fact]
     public async Task State_changing_requests_from_another_origin_are_403()
     {

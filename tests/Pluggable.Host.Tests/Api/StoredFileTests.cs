@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Newtonsoft.Json.Linq;
 using Pluggable.Plugins.HtmlFlamegraph;
 using Pluggable.Testing;
@@ -43,7 +41,30 @@ public class StoredFileTests : IAsyncLifetime
 
         listed.Select(f => f["name"]!.Value<string>()).Should().Contain(_rawName).And.NotContain("94-cpu-20261399-999999.txt");
         stopped["id"]!.Value<int>().Should().Be(2);
-        (await RawGetStatusAsync("/profiles/94-cpu-20261399-999999.txt")).Should().Be(404);
+        (await RawHttp.StatusAsync(_host.Address, "GET", "/profiles/94-cpu-20261399-999999.txt")).Should().Be(404);
+    }
+
+    [Fact]
+    public async Task Head_on_a_listed_file_answers_its_type_and_length_without_a_body()
+    {
+        var get = await _host.Client.GetAsync($"/profiles/{_rawName}");
+
+        var head = await _host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/profiles/{_rawName}"));
+
+        head.StatusCode.Should().Be(HttpStatusCode.OK);
+        head.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        head.Content.Headers.ContentLength.Should().Be((await get.Content.ReadAsByteArrayAsync()).Length);
+        (await head.Content.ReadAsByteArrayAsync()).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("/profiles/notes.txt")]
+    [InlineData("/profiles/..%2F..%2Fetc%2Fpasswd")]
+    public async Task Head_on_anything_the_store_does_not_list_is_404(string path)
+    {
+        var status = await RawHttp.StatusAsync(_host.Address, "HEAD", path);
+
+        status.Should().Be(404);
     }
 
     [Theory]
@@ -58,7 +79,7 @@ public class StoredFileTests : IAsyncLifetime
     [InlineData("/profiles/.%2e/.%2e/etc/passwd")]
     public async Task Anything_the_store_does_not_list_is_404(string path)
     {
-        var status = await RawGetStatusAsync(path);
+        var status = await RawHttp.StatusAsync(_host.Address, "GET", path);
 
         status.Should().Be(404);
     }
@@ -66,7 +87,7 @@ public class StoredFileTests : IAsyncLifetime
     [Fact]
     public async Task An_absolute_path_to_a_stored_file_outside_the_route_is_404()
     {
-        var status = await RawGetStatusAsync($"/profiles/{Uri.EscapeDataString(Path.Combine(_host.ResultsFolder, _rawName))}");
+        var status = await RawHttp.StatusAsync(_host.Address, "GET", $"/profiles/{Uri.EscapeDataString(Path.Combine(_host.ResultsFolder, _rawName))}");
 
         status.Should().Be(404);
     }
@@ -81,17 +102,5 @@ public class StoredFileTests : IAsyncLifetime
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
         var policy = response.Headers.GetValues("Content-Security-Policy").Single();
         policy.Should().Contain("default-src 'none'").And.Contain("frame-ancestors 'none'").And.Contain("connect-src 'self'");
-    }
-
-    // HttpClient normalizes dot segments before sending; a raw request line reaches the server exactly as an attacker would write it.
-    private async Task<int> RawGetStatusAsync(string path)
-    {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(_host.Address.Host, _host.Address.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host.Address.Authority}\r\nConnection: close\r\n\r\n"));
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        var statusLine = await reader.ReadLineAsync() ?? "";
-        return int.Parse(statusLine.Split(' ')[1]);
     }
 }

@@ -18,9 +18,9 @@ public class AccessTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private Task<HttpResponseMessage> GetAsync(string path, string? bearer = null, string? cookie = null)
+    private Task<HttpResponseMessage> SendAsync(string path, string? bearer = null, string? cookie = null, HttpMethod? method = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
         if (bearer is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
@@ -39,9 +39,18 @@ public class AccessTests : IAsyncLifetime
     [InlineData("/ui/app.js")]
     public async Task Without_the_token_every_page_and_API_call_is_401(string path)
     {
-        (await GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        (await GetAsync(path, bearer: "wrong")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        (await GetAsync(path, bearer: Token)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await SendAsync(path)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync(path, bearer: "wrong")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync(path, bearer: Token)).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Head_on_a_stored_file_needs_the_token_as_get_does()
+    {
+        const string path = "/profiles/1-wall-20260101-000000.txt";
+
+        (await SendAsync(path, method: HttpMethod.Head)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync(path, bearer: Token, method: HttpMethod.Head)).StatusCode.Should().Be(HttpStatusCode.NotFound, "past the token, only names the store lists are served");
     }
 
     [Fact]
@@ -65,8 +74,8 @@ public class AccessTests : IAsyncLifetime
         login.StatusCode.Should().Be(HttpStatusCode.Redirect);
         var cookie = login.Headers.GetValues("Set-Cookie").Single();
         cookie.Should().StartWith($"{ProfilerAccess.CookieName}=").And.Contain("httponly").And.Contain("samesite=strict");
-        (await GetAsync("/api/profiles", cookie: cookie.Split(';')[0])).StatusCode.Should().Be(HttpStatusCode.OK);
-        (await GetAsync("/api/profiles", cookie: $"{ProfilerAccess.CookieName}=forged")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync("/api/profiles", cookie: cookie.Split(';')[0])).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await SendAsync("/api/profiles", cookie: $"{ProfilerAccess.CookieName}=forged")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         again.StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 

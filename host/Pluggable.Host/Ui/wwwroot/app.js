@@ -115,7 +115,12 @@ function renderStatus(status) {
   state.targetRunning = status.targetRunning;
   state.targetPid = t.pid;
   $("picker").hidden = !showPicker;
-  $("switch-target").disabled = state.running || state.stopping;
+  enableSwitchTarget();
+}
+
+// Switching needs a process to switch to: with none listed, the button would send pid 0.
+function enableSwitchTarget() {
+  $("switch-target").disabled = state.running || state.stopping || !$("process").value;
 }
 
 function tick() {
@@ -323,6 +328,7 @@ async function loadProcesses() {
   const select = $("process");
   select.replaceChildren(...processes.map((p) => el("option", { value: String(p.pid), text: `${p.pid} ${p.name}${p.runtimeVersion ? " (.NET " + p.runtimeVersion + ")" : ""}: ${p.commandLine}`.slice(0, 160) })));
   if (processes.some((p) => p.pid === state.targetPid)) select.value = String(state.targetPid);
+  enableSwitchTarget();
 }
 
 async function switchTarget() {
