@@ -23,11 +23,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
     private readonly Process _agent;
     private readonly SamplingRequest _request;
     private readonly int _frequency;
-    private readonly AddressStackAggregator _aggregator;
-    private readonly ThreadNames _threadNames;
-    private readonly ManagedSymbolSession? _managedSymbols;
-    private readonly ProcessMaps _mapsAtStart;
-    private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
+    private readonly NativeStackCollector _stacks;
     private readonly Task _reading;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _agentErrors = new();
@@ -36,15 +32,12 @@ internal sealed class ItimerSamplingSession : ISamplingSession
     private ulong[] _addresses = new ulong[512];
     private bool _stopped;
 
-    private ItimerSamplingSession(Process agent, SamplingRequest request, int frequency, ProcessMaps mapsAtStart, ManagedSymbolSession? managedSymbols)
+    private ItimerSamplingSession(Process agent, SamplingRequest request, int frequency, NativeStackCollector stacks)
     {
         _agent = agent;
         _request = request;
         _frequency = frequency;
-        _mapsAtStart = mapsAtStart;
-        _managedSymbols = managedSymbols;
-        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads, request.Options.MaxSamples);
-        _threadNames = new ThreadNames(request.Target.Pid);
+        _stacks = stacks;
         _agent.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -69,15 +62,14 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var mapsAtStart = ProcessMaps.Read(request.Target.Pid);
+        var stacks = new NativeStackCollector(request);
         var agent = Process.Start(start) ?? throw new IOException("could not start the itimer sampler process");
         if (request.Target.IsSelf)
         {
             // Under Yama scope 1 only ancestors may ptrace; name the sampler, our child, as our tracer.
             Native.prctl(Native.PrSetPtracer, (nuint)agent.Id, 0, 0, 0);
         }
-        var managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
-        var session = new ItimerSamplingSession(agent, request, frequency, mapsAtStart, managedSymbols);
+        var session = new ItimerSamplingSession(agent, request, frequency, stacks);
         await agent.StandardInput.WriteLineAsync(AgentProtocol.StartCommand.AsMemory(), cancellationToken);
         await agent.StandardInput.FlushAsync(cancellationToken);
         if (await Task.WhenAny(session._ready.Task, Task.Delay(StartTimeout, cancellationToken)) != session._ready.Task || agent.HasExited)
@@ -96,10 +88,6 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var agentDiedEarly = _agent.HasExited;
         await StopAgentAsync();
         await _reading;
-        var mapsAtStop = ProcessMaps.TryRead(_request.Target.Pid);
-        var targetExited = mapsAtStop is null;
-        var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
-        var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var properties = new Dictionary<string, string> { ["sampler"] = "ptrace", ["weight"] = "the time between two ticks, for each thread found running at a tick", ["stack-walks"] = _walks.Describe() };
         if (_agentReport is { NotRunning: > 0 } notRunning)
         {
@@ -113,20 +101,9 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         {
             properties["sampler-exit"] = $"the sampler process exited early (code {_agent.ExitCode}): {AgentErrors()}".Trim();
         }
-        var metadata = new ProfileMetadata
-        {
-            Event = _request.EventType,
-            Unit = KnownUnits.Nanoseconds,
-            Interval = $"{_frequency} Hz per busy thread",
-            TargetPid = _request.Target.Pid,
-            TargetName = _request.Target.Name,
-            Start = _start,
-            End = end,
-            Partial = agentDiedEarly || targetExited,
-            Properties = properties,
-        };
-        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, KernelSymbols.None, DebugSymbols.For(_request.Options.Symbols, _request.Logger)), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
-        _request.Logger.LogInformation("itimer on pid {Pid}: {Samples} samples, {Stacks} stacks", _request.Target.Pid, _aggregator.Samples, profile.Stacks.Count);
+        var summary = new SessionSummary(KnownUnits.Nanoseconds, $"{_frequency} Hz per busy thread", end, agentDiedEarly, properties);
+        var profile = await _stacks.EndAsync(summary, KernelSymbols.None, cancellationToken);
+        _request.Logger.LogInformation("itimer on pid {Pid}: {Samples} samples, {Stacks} stacks", _request.Target.Pid, _stacks.Samples, profile.Stacks.Count);
         return profile;
     }
 
@@ -137,7 +114,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             _stopped = true;
             await StopAgentAsync();
             await _reading;
-            _managedSymbols?.Restore();
+            _stacks.Abandon();
         }
         _agent.Dispose();
     }
@@ -222,11 +199,7 @@ internal sealed class ItimerSamplingSession : ISamplingSession
         var (tid, weight) = AgentProtocol.DecodeSample(message, _addresses.AsSpan(0, count));
         if (count > 0 && weight > 0)
         {
-            if (_request.Options.Threads)
-            {
-                _threadNames.Remember(tid);
-            }
-            _aggregator.Add(tid, _addresses.AsSpan(0, count), weight);
+            _stacks.Add(tid, _addresses.AsSpan(0, count), weight);
         }
     }
 

@@ -31,17 +31,13 @@ internal sealed class PerfSamplingSession : ISamplingSession
     private readonly PerfEventAttr _attributes;
     private readonly ulong _frequency;
     private readonly Regex? _threadFilter;
-    private readonly ThreadNames _threadNames;
-    private readonly AddressStackAggregator _aggregator;
+    private readonly NativeStackCollector _stacks;
     /// <summary>One ring per CPU, in both modes.</summary>
     private readonly Dictionary<int, PerfRing> _rings = [];
     private readonly List<int> _cpus = [];
 
     /// <summary>Per-thread mode: each thread's events, one per CPU, that write into that CPU's ring (its own ring's event not among them).</summary>
     private readonly Dictionary<int, List<int>> _threadEvents = [];
-    private readonly ManagedSymbolSession? _managedSymbols;
-    private readonly ProcessMaps _mapsAtStart;
-    private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _reader;
     private readonly Dictionary<int, bool> _threadAllowed = [];
@@ -63,10 +59,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         _frequency = request.Options.Interval is { } interval ? (ulong)Math.Clamp(Math.Round(1 / interval.TotalSeconds), 1, 10_000) : 100;
         _attributes = PerfPlanner.Attributes(plan.HardwareCycles, plan.Kernel, _frequency);
         _threadFilter = options.ThreadFilter is { } filter ? new Regex(filter) : null;
-        _threadNames = new ThreadNames(request.Target.Pid);
-        _aggregator = new AddressStackAggregator(byThread: request.Options.Threads, request.Options.MaxSamples);
-        _mapsAtStart = ProcessMaps.Read(request.Target.Pid);
-        _managedSymbols = request.Target.RuntimeVersion is null ? null : ManagedSymbolSession.Begin(request.Target.Pid, request.Logger);
+        _stacks = new NativeStackCollector(request);
         var memory = new ProcessMemory(request.Target.Pid);
         _code = new ProcessCode(request.Target.Pid, memory);
         // The sample's copy is all there is of its stack: the thread has run on since.
@@ -111,10 +104,6 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
 
         var clock = Stopwatch.StartNew();
-        var mapsAtStop = _targetExited ? null : ProcessMaps.TryRead(_request.Target.Pid);
-        _targetExited |= mapsAtStop is null;
-        var maps = mapsAtStop is null ? _mapsAtStart : _mapsAtStart.Merge(mapsAtStop);
-        var managed = _managedSymbols is null ? ManagedCodeMap.Empty : await _managedSymbols.EndAsync(cancellationToken);
         var kernel = _plan.Kernel ? KernelSymbols.Read() : KernelSymbols.None;
         var properties = new Dictionary<string, string>(_plan.Notes) { ["sampler"] = "perf_event_open", ["stack-walks"] = _walks.Describe() };
         if (_plan.Kernel && !kernel.Available)
@@ -125,20 +114,9 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             properties["lost"] = $"{lost} samples dropped by the kernel (ring buffer full)";
         }
-        var metadata = new ProfileMetadata
-        {
-            Event = _request.EventType,
-            Unit = KnownUnits.Samples,
-            Interval = $"{_frequency} Hz",
-            TargetPid = _request.Target.Pid,
-            TargetName = _request.Target.Name,
-            Start = _start,
-            End = end,
-            Partial = _targetExited || _readerError is not null,
-            Properties = properties,
-        };
-        var profile = _aggregator.Build(new NativeStackSymbolizer(maps, managed, kernel, DebugSymbols.For(_request.Options.Symbols, _request.Logger)), metadata, _request.Options.Threads ? _threadNames.FrameName : null);
-        _request.Logger.LogInformation("cpu on pid {Pid}: {Samples} samples, {Stacks} stacks, named in {Milliseconds} ms", _request.Target.Pid, _aggregator.Samples, profile.Stacks.Count, clock.ElapsedMilliseconds);
+        var summary = new SessionSummary(KnownUnits.Samples, $"{_frequency} Hz", end, _targetExited || _readerError is not null, properties);
+        var profile = await _stacks.EndAsync(summary, kernel, cancellationToken);
+        _request.Logger.LogInformation("cpu on pid {Pid}: {Samples} samples, {Stacks} stacks, named in {Milliseconds} ms", _request.Target.Pid, _stacks.Samples, profile.Stacks.Count, clock.ElapsedMilliseconds);
         return profile;
     }
 
@@ -148,7 +126,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             await _stop.CancelAsync();
             _reader.Join();
-            _managedSymbols?.Restore();
+            _stacks.Abandon();
         }
         CloseRings();
         _code.Dispose();
@@ -281,10 +259,6 @@ internal sealed class PerfSamplingSession : ISamplingSession
         {
             return;
         }
-        if (_request.Options.Threads)
-        {
-            _threadNames.Remember(tid);
-        }
         var chain = sample.Callchain;
         if (_chain.Length < chain.Length + MaxUserFrames)
         {
@@ -324,7 +298,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
         if (count > 0)
         {
-            _aggregator.Add(tid, _chain.AsSpan(0, count));
+            _stacks.Add(tid, _chain.AsSpan(0, count));
         }
     }
 
@@ -336,7 +310,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
         if (!_threadAllowed.TryGetValue(tid, out var allowed))
         {
-            allowed = _threadFilter.IsMatch(tid.ToString(System.Globalization.CultureInfo.InvariantCulture)) || _threadFilter.IsMatch(_threadNames.NameOf(tid));
+            allowed = _threadFilter.IsMatch(tid.ToString(System.Globalization.CultureInfo.InvariantCulture)) || _threadFilter.IsMatch(_stacks.ThreadNames.NameOf(tid));
             _threadAllowed[tid] = allowed;
         }
         return allowed;

@@ -125,10 +125,12 @@ public static class CpuWorkload
         _sink += HotMethod(70_000) + ColdMethod(30_000);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Both compiled optimized at once: under tiering the split depends on when each reaches tier 1 (and its loop's OSR
+    // code runs), which a busy machine delays by seconds, so a profile taken soon after the start would not be 70/30.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static double HotMethod(int rounds) => Spin(rounds, 1.0000001);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static double ColdMethod(int rounds) => Spin(rounds, 0.9999999);
 
     // Inlined into each caller on purpose, so the CPU lands in HotMethod and ColdMethod themselves.

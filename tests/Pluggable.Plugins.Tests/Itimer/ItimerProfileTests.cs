@@ -46,7 +46,6 @@ public class ItimerProfileTests
     {
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
         using var workload = Workloads.Start("cpu");
-        await Task.Delay(Perf.CpuProfileTests.InProcessWarmUp);
 
         var stopped = await host.ProfileAsync("itimer", TimeSpan.FromSeconds(5));
 

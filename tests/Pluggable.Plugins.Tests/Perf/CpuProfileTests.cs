@@ -12,12 +12,6 @@ public class CpuProfileTests
     private const string Cold = "CpuWorkload.ColdMethod";
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// An in-process workload starts with the profile: until tiering has compiled both methods at tier 1 (and OSR the
-    /// loop), the split is not yet the one the workload is tuned for.
-    /// </summary>
-    internal static readonly TimeSpan InProcessWarmUp = TimeSpan.FromSeconds(1.5);
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -56,7 +50,6 @@ public class CpuProfileTests
     {
         await using var host = await TestHost.StartAsync([RepoPaths.BuiltPlugins]);
         using var workload = Workloads.Start("cpu");
-        await Task.Delay(InProcessWarmUp);
 
         var stopped = await host.ProfileAsync("cpu", Duration);
 
