@@ -41,6 +41,8 @@ root.SetAction(async (parse, cancellationToken) =>
             AllowRemote = parse.GetValue(allowRemote),
             Token = ProfilerAccess.ReadToken(parse.GetValue(tokenFile)),
             NoAuth = parse.GetValue(noAuth),
+            // The standalone host is a sidecar: nobody's requests wait for its collections.
+            ReturnMemoryWhenIdle = true,
         };
         hostOptions.PluginFolders.AddRange(parse.GetValue(plugins) ?? []);
         server = await ProfilerServer.StartAsync(hostOptions, cancellationToken: cancellationToken);

@@ -55,6 +55,14 @@ public sealed class ProfilerHostOptions
     /// <summary>Listen on a non-loopback address without a token, because something in front authenticates. Off by default; warned about loudly.</summary>
     public bool NoAuth { get; set; }
 
+    /// <summary>
+    /// Compacts the GC heap and gives its free memory back to the system once the server listens and after each stop
+    /// has stored its files: what start-up and a session leave behind is garbage, and the GC keeps it until its next
+    /// collection, which an idle host may not run for hours. For the standalone process, a sidecar whose pauses hold up
+    /// nobody's requests. Off by default: a host embedded in a service must never pause its requests with a forced collection.
+    /// </summary>
+    public bool ReturnMemoryWhenIdle { get; set; }
+
     public static string DefaultPluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
     /// <summary>True when <see cref="Host"/> names the loopback interface (<c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c>).</summary>

@@ -74,6 +74,11 @@ public static class ProfilerServer
             await engine.DisposeAsync();
             throw new HostConfigurationException($"cannot listen on {options.ListenUrl}: {e.Message}. Pass another --port.", e);
         }
+        if (options.ReturnMemoryWhenIdle)
+        {
+            engine.Stopped += _ => IdleMemory.Return();
+            IdleMemory.Return();
+        }
         var listening = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         // A catch-all address is no address to browse to: print one of the machine's own, which the Host check lets in.
         var address = options.IsCatchAll

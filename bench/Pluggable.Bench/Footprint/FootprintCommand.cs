@@ -17,11 +17,12 @@ public sealed record FootprintResults(RunInfo Run, string Target, IReadOnlyList<
 /// <param name="CpuPercent">The host's CPU (with any helper process it started) over the phase, in percent of one core.</param>
 /// <param name="RssBytes">VmRSS at the end of the phase: resident memory, with the mapped runtime and framework files.</param>
 /// <param name="AnonymousRssBytes">RssAnon: the resident memory that is the host's own.</param>
+/// <param name="PssBytes">Pss: resident memory with the pages shared with other processes (the target maps the same runtime and framework files) counted in proportion.</param>
 /// <param name="GcHeapBytes">The host's GC heap (System.Runtime gc-heap-size).</param>
 /// <param name="GcCommittedBytes">Memory the host's GC has committed (gc-committed).</param>
 /// <param name="StopMs">For a profiling phase, the stop that ended it.</param>
 /// <param name="Samples">For a profiling phase, the samples its profile holds.</param>
-public sealed record FootprintPhase(string Phase, double Seconds, double? CpuPercent, long? RssBytes, long? AnonymousRssBytes, long? GcHeapBytes, long? GcCommittedBytes, double? StopMs, long? Samples);
+public sealed record FootprintPhase(string Phase, double Seconds, double? CpuPercent, long? RssBytes, long? AnonymousRssBytes, long? PssBytes, long? GcHeapBytes, long? GcCommittedBytes, double? StopMs, long? Samples);
 
 /// <summary>
 /// The standalone host's own cost: memory and CPU of its process, attached by pid to the mixed workload (which computes and
@@ -85,6 +86,6 @@ internal sealed class FootprintCommand(ResultFiles results, TimeSpan phase)
         return new FootprintPhase(
             name, Math.Round(seconds, 1),
             cpuBefore is { } a && cpuAfter is { } b ? 100 * (b - a).TotalSeconds / seconds : null,
-            memory?.Rss, memory?.AnonymousRss, Megabytes(RuntimeCounters.GcHeapSize), Megabytes(RuntimeCounters.GcCommitted), stopMs, samples);
+            memory?.Rss, memory?.AnonymousRss, memory?.Pss, Megabytes(RuntimeCounters.GcHeapSize), Megabytes(RuntimeCounters.GcCommitted), stopMs, samples);
     }
 }

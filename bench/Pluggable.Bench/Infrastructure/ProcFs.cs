@@ -6,7 +6,9 @@ namespace Pluggable.Bench.Infrastructure;
 /// <param name="Rss">VmRSS: resident memory, including the mapped runtime and framework files.</param>
 /// <param name="AnonymousRss">RssAnon: the resident memory that is the process's own (heaps, stacks), without mapped files.</param>
 /// <param name="PeakRss">VmHWM: the highest VmRSS since the process started.</param>
-internal sealed record ProcessMemory(long Rss, long AnonymousRss, long PeakRss);
+/// <param name="Pss">Pss from /proc/&lt;pid&gt;/smaps_rollup: the resident memory with each page shared with other processes
+/// (the runtime and framework files a .NET target maps too) counted in proportion; null when unreadable.</param>
+internal sealed record ProcessMemory(long Rss, long AnonymousRss, long PeakRss, long? Pss);
 
 /// <summary>Reads CPU time and memory of processes from /proc.</summary>
 internal static class ProcFs
@@ -67,7 +69,21 @@ internal static class ProcFs
             lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
                 ? long.Parse(line[(name.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024
                 : 0;
-        return new ProcessMemory(Field("VmRSS"), Field("RssAnon"), Field("VmHWM"));
+        return new ProcessMemory(Field("VmRSS"), Field("RssAnon"), Field("VmHWM"), Pss(pid));
+    }
+
+    private static long? Pss(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:", StringComparison.Ordinal)) is { } line
+                ? long.Parse(line["Pss:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Every process's parent and CPU ticks (its own, plus those of the children it has reaped).</summary>

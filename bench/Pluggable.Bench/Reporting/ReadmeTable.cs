@@ -193,10 +193,10 @@ internal static class ReadmeTable
     private static void FootprintTable(StringBuilder text, FootprintResults footprint)
     {
         text.Append(CultureInfo.InvariantCulture, $"### Host footprint\n\nThe standalone host attached by pid to the {footprint.Target}: its CPU over each phase (with the helper processes it starts), and its memory at the end of it.\n\n");
-        text.Append("| phase | host CPU | RSS | own (RssAnon) | GC heap | GC committed | stop |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        text.Append("| phase | host CPU | RSS | own (RssAnon) | PSS | GC heap | GC committed | stop |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var p in footprint.Phases)
         {
-            text.Append(CultureInfo.InvariantCulture, $"| {p.Phase} ({p.Seconds.ToString("0.#", Invariant)} s) | {Percent(p.CpuPercent)} | {Bytes(p.RssBytes)} | {Bytes(p.AnonymousRssBytes)} | {Bytes(p.GcHeapBytes)} | {Bytes(p.GcCommittedBytes)} | {(p.StopMs is { } stop ? $"{Millis(stop)}, {p.Samples} samples" : "")} |\n");
+            text.Append(CultureInfo.InvariantCulture, $"| {p.Phase} ({p.Seconds.ToString("0.#", Invariant)} s) | {Percent(p.CpuPercent)} | {Bytes(p.RssBytes)} | {Bytes(p.AnonymousRssBytes)} | {Bytes(p.PssBytes)} | {Bytes(p.GcHeapBytes)} | {Bytes(p.GcCommittedBytes)} | {(p.StopMs is { } stop ? $"{Millis(stop)}, {p.Samples} samples" : "")} |\n");
         }
         if (footprint.PeakRssBytes is { } peak)
         {

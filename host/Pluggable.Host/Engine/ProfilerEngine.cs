@@ -101,6 +101,16 @@ public sealed class ProfilerEngine : IAsyncDisposable
 
     public Task<StopResult> StopAsync(CancellationToken cancellationToken = default) => _sessions.StopAsync(cancellationToken);
 
+    /// <summary>
+    /// Raised after every stop that stored its profile (by a request or at the time limit), on the stopping thread,
+    /// before the stop returns; a handler must not throw.
+    /// </summary>
+    public event Action<StopResult>? Stopped
+    {
+        add => _sessions.Stopped += value;
+        remove => _sessions.Stopped -= value;
+    }
+
     /// <summary>Points new sessions at another process; refused (AlreadyRunning) while a session runs or is being stopped.</summary>
     public Task<ProfilerStatus> SwitchTargetAsync(TargetProcess target, CancellationToken cancellationToken = default) =>
         _sessions.SwitchTargetAsync(target, cancellationToken);

@@ -22,6 +22,9 @@ internal sealed class SessionLifecycle(TargetProcess target, EventTypeCatalog ev
 
     public TargetProcess Target => _target;
 
+    /// <summary>After every stop that stored its profile; see <see cref="ProfilerEngine.Stopped"/>.</summary>
+    public event Action<StopResult>? Stopped;
+
     /// <summary>False once the target process has exited (the host profiling itself is always running).</summary>
     public bool TargetRunning => Target.IsSelf || Directory.Exists($"/proc/{Target.Pid}");
 
@@ -131,6 +134,7 @@ internal sealed class SessionLifecycle(TargetProcess target, EventTypeCatalog ev
             var profile = await StopSamplerAsync(session, cancellationToken);
             var result = await keeper.KeepAsync(profile, session, stoppedBy, cancellationToken);
             _lastStop = result;
+            Stopped?.Invoke(result);
             return result;
         }
         finally

@@ -78,7 +78,15 @@ public sealed class PluginFolderLoader(ILoggerFactory loggerFactory)
             {
                 return builder.AddFailed(name, version, folder, $"built for contract {built}, host has {PluginContract.Version}: rebuild the plugin against Pluggable.Core {PluginContract.Version}.x");
             }
-            var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
+            // Lazily: shared eagerly, McMaster loads every assembly the shared ones reference, transitively, at once;
+            // Newtonsoft.Json's references alone bring in XML, System.Data, HTTP, QUIC, TLS and crypto (about 8 MB
+            // mapped) that nothing here runs. Lazily, a reference joins the shared set when its shared assembly is
+            // first resolved, which is before any plugin code runs, since the contracts' types are resolved to create it.
+            var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config =>
+            {
+                config.PreferSharedTypes = false;
+                config.IsLazyLoaded = true;
+            });
             var assembly = loader.LoadDefaultAssembly();
             version = manifest.Version ?? assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "";
             instances = CreateInstances(assembly, new PluginContext(loggerFactory, folder));
