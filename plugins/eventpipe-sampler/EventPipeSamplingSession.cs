@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Extensions.Logging;
 using Pluggable.Core.Contracts;
+using Pluggable.Core.Platform;
 using Pluggable.Core.Profiles;
 
 namespace Pluggable.Plugins.EventPipe;
@@ -13,7 +13,7 @@ namespace Pluggable.Plugins.EventPipe;
 /// arrive, so memory grows with distinct stacks, not with events. Methods jitted before the session are named by
 /// TraceEvent's start rundown, the rest by the rundown the runtime sends when the session stops.
 /// </summary>
-internal sealed partial class EventPipeSamplingSession : ISamplingSession
+internal sealed class EventPipeSamplingSession : ISamplingSession
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
@@ -134,7 +134,7 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
         if (_request.Target.IsSelf)
         {
             // Profiling its own process, the profiler must not count its own work on the events.
-            _aggregator.IgnoreThread(gettid());
+            _aggregator.IgnoreThread(UnixThread.CurrentId);
         }
         try
         {
@@ -145,7 +145,4 @@ internal sealed partial class EventPipeSamplingSession : ISamplingSession
             _processingError = e;
         }
     }
-
-    [LibraryImport("libc", SetLastError = false)]
-    private static partial int gettid();
 }

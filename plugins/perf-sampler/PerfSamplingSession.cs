@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Pluggable.Core.Contracts;
+using Pluggable.Core.Platform;
 using Pluggable.Core.Profiles;
 using Pluggable.Plugins.Perf.Native;
 using Pluggable.Symbolization;
@@ -221,7 +222,7 @@ internal sealed class PerfSamplingSession : ISamplingSession
 
     private void ReadLoop()
     {
-        _readerThreadId = Libc.gettid();
+        _readerThreadId = UnixThread.CurrentId;
         var lastScan = Stopwatch.StartNew();
         try
         {

@@ -35,7 +35,4 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
-
-    [LibraryImport("libc")]
-    public static partial int gettid();
 }
