@@ -21,8 +21,7 @@ var iterations = new Option<int?>("--iterations") { Description = "BenchmarkDotN
 var loads = new Option<int?>("--loads") { Description = "Page loads per profile size (default 3, quick 1)." };
 var phaseSeconds = new Option<double?>("--phase") { Description = "Seconds per footprint phase (default 10, quick 3)." };
 var readme = new Option<string>("--readme") { Description = "The README whose figures to rewrite.", DefaultValueFactory = _ => "bench/README.md" };
-var workloadName = new Argument<string>("name") { Description = $"{MixedWorkload.Name} or {ServiceWorkload.Name}" };
-var workloadThreads = new Argument<int>("threads") { Description = "Busy threads (mixed).", DefaultValueFactory = _ => 1 };
+var workloadName = new Argument<string>("name") { Description = ServiceWorkload.Name };
 
 var overhead = new Command("overhead", "Cost to a workload's throughput of each Pluggable event type, dotnet-trace and perf.") { dotnetTrace, rounds, window, warmup, only, profilers };
 overhead.SetAction((parse, cancellationToken) =>
@@ -70,9 +69,9 @@ report.SetAction(parse =>
     return 0;
 });
 
-var workload = new Command("workload", "Run one of the bench's own target workloads (started by the harness itself).") { workloadName, workloadThreads };
+var workload = new Command("workload", "Run one of the bench's own target workloads (started by the harness itself).") { workloadName };
 workload.Hidden = true;
-workload.SetAction((parse, _) => WorkloadCommand.RunAsync(parse.GetValue(workloadName)!, parse.GetValue(workloadThreads)));
+workload.SetAction((parse, _) => WorkloadCommand.RunAsync(parse.GetValue(workloadName)!));
 
 var root = new RootCommand("Pluggable's benchmarks: overhead against dotnet-trace and perf, processing speed, page size and draw time, host footprint, accuracy on a service.")
 {

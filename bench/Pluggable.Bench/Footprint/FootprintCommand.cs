@@ -40,7 +40,7 @@ internal sealed class FootprintCommand(ResultFiles results, TimeSpan phase)
         string? error = null;
         try
         {
-            await using var workload = await CountingProcess.StartAsync("mixed workload", [BenchPaths.Harness, "workload", MixedWorkload.Name, Threads.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
+            await using var workload = await CountingProcess.StartAsync("mixed workload", [BenchPaths.FixtureWorkload, "mixed", Threads.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
             await using var host = await PluggableHost.StartByPidAsync(BenchPaths.Cli, workload.Pid);
             var hostPid = host.ProcessId!.Value;
             // Let start-up work (JIT, plugin loading) settle before idle is measured.

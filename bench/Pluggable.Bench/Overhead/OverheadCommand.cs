@@ -142,7 +142,6 @@ internal sealed class OverheadCommand(BenchPaths paths, ResultFiles results, Ove
         return scenario.Kind switch
         {
             TargetKind.Fixture => await CountingProcess.StartAsync($"{scenario.Workload} workload", [BenchPaths.FixtureWorkload, scenario.Workload, threads], cancellationToken),
-            TargetKind.Mixed => await CountingProcess.StartAsync("mixed workload", [BenchPaths.Harness, "workload", MixedWorkload.Name, threads], cancellationToken),
             TargetKind.Service => await LoadedService.StartAsync(BenchPaths.Harness, scenario.Threads),
             TargetKind.Self => new InProcessWorkload(FixtureWorkloads.Start(scenario.Workload, scenario.Threads)),
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),

@@ -8,9 +8,6 @@ internal enum TargetKind
     /// <summary>The fixture (tests/Fixtures/Workload) as its own process; Pluggable attaches by pid.</summary>
     Fixture,
 
-    /// <summary>The bench's mixed workload as its own process; Pluggable attaches by pid.</summary>
-    Mixed,
-
     /// <summary>The bench's ASP.NET Core service as its own process, loaded from the harness; Pluggable attaches by pid.</summary>
     Service,
 
@@ -51,7 +48,7 @@ internal static class OverheadScenarios
         // dotnet-trace has no exceptions profile; the fixture's workload sleeps a millisecond per throw, as a service throws.
         .. new[] { 1, 2 }.Select(threads => new OverheadScenario($"exceptions x{threads}", "exceptions", threads, TargetKind.Fixture,
             [Pluggable("exceptions")])),
-        new OverheadScenario("mixed x2", "mixed", 2, TargetKind.Mixed,
+        new OverheadScenario("mixed x2", "mixed", 2, TargetKind.Fixture,
             [Pluggable("cpu"), Pluggable("alloc"), Pluggable("lock"), Pluggable("exceptions"), TraceThreadTime]),
         new OverheadScenario($"service, {ServiceConcurrency} request loops", "service", ServiceConcurrency, TargetKind.Service,
             [Pluggable("cpu"), Pluggable("alloc"), TraceThreadTime]),

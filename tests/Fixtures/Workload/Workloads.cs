@@ -8,7 +8,7 @@ namespace Pluggable.Fixtures;
 /// </summary>
 public static class Workloads
 {
-    public static IReadOnlyList<string> Names { get; } = ["alloc", "cpu", "lock", "wall", "exceptions", "frameless", "idle"];
+    public static IReadOnlyList<string> Names { get; } = ["alloc", "cpu", "lock", "wall", "exceptions", "frameless", "mixed", "idle"];
 
     /// <summary>Starts a workload by name with <paramref name="threads"/> busy threads.</summary>
     public static RunningWorkload Start(string name, int threads = 1) => name switch
@@ -19,6 +19,7 @@ public static class Workloads
         "wall" => RunningWorkload.Start(threads, WallWorkload.Iterate),
         "exceptions" => RunningWorkload.Start(threads, ExceptionWorkload.Iterate),
         "frameless" => RunningWorkload.Start(threads, FramelessWorkload.Iterate),
+        "mixed" => RunningWorkload.Start(threads, MixedWorkload.Iterate),
         "idle" => RunningWorkload.Start(0, _ => { }),
         _ => throw new ArgumentException($"unknown workload '{name}'; known: {string.Join(", ", Names)}"),
     };
@@ -146,6 +147,45 @@ public static class CpuWorkload
     }
 }
 
+/// <summary>
+/// Every kind of work at once, as a service does it: each iteration computes (the cpu workload's 70/30 methods, a tenth
+/// of its iteration), allocates (the alloc workload's small buffers, and its large ones every fourth time), takes a
+/// briefly held shared lock, and every 32nd iteration throws and catches an exception.
+/// </summary>
+public static class MixedWorkload
+{
+    private static readonly Lock Shared = new();
+    private static double _sink;
+
+    [ThreadStatic]
+    private static long _iteration;
+
+    public static void Iterate(Counters counters)
+    {
+        var iteration = _iteration++;
+        _sink += CpuWorkload.HotMethod(7_000) + CpuWorkload.ColdMethod(3_000);
+        AllocWorkload.AllocateSmallBuffers();
+        if (iteration % 4 == 0)
+        {
+            AllocWorkload.AllocateLargeBuffers();
+        }
+        UpdateSharedState();
+        if (iteration % 32 == 0)
+        {
+            ExceptionWorkload.ThrowAndCatch(counters);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void UpdateSharedState()
+    {
+        lock (Shared)
+        {
+            Thread.SpinWait(50);
+        }
+    }
+}
+
 /// <summary>Threads that take turns on one lock, each holding it for about a millisecond, inside <see cref="ContendOnSharedLock"/>.</summary>
 public static class LockWorkload
 {
@@ -199,6 +239,12 @@ public static class ExceptionWorkload
 {
     public static void Iterate(Counters counters)
     {
+        ThrowAndCatch(counters);
+        Thread.Sleep(1);
+    }
+
+    public static void ThrowAndCatch(Counters counters)
+    {
         try
         {
             ThrowInKnownMethod();
@@ -207,7 +253,6 @@ public static class ExceptionWorkload
         {
             Interlocked.Increment(ref counters.Exceptions);
         }
-        Thread.Sleep(1);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
