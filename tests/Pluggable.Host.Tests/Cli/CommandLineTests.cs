@@ -85,6 +85,20 @@ public class CommandLineTests
         error.Should().Contain("event: unknown event type 'cycles'; known:").And.Contain("alloc");
     }
 
+    [Theory]
+    [InlineData("""{"intervall": "10ms"}""", "--options: 'intervall' is not an option; the options are event, interval,")]
+    [InlineData("""{"transforms": [{"type": "fold-everything"}]}""", "--options: transforms[0]: unknown transform type 'fold-everything'; known: filter,")]
+    public async Task An_options_file_with_an_unknown_option_or_transform_exits_2_naming_it_and_what_is_known(string options, string expected)
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("options.json"), options);
+
+        var (exitCode, error) = await RunAsync("--port", "0", "--results", folder.Sub("results"), "--options", folder.File("options.json"));
+
+        exitCode.Should().Be(2);
+        error.Should().Contain(expected);
+    }
+
     [Fact]
     public async Task An_options_file_with_a_relative_symbol_folder_exits_2_naming_where()
     {
