@@ -163,6 +163,9 @@ public sealed class RunningProfilerServer(WebApplication app, ProfilerEngine eng
 
     public ProfilerEngine Engine { get; } = engine;
 
+    /// <summary>The server's services, its routes among them.</summary>
+    public IServiceProvider Services => app.Services;
+
     /// <summary>The code API over this server's engine: what it starts shows on the page, and the reverse.</summary>
     public Profiler Profiler { get; } = Profiler.For(engine);
 

@@ -1,4 +1,8 @@
 using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
@@ -217,6 +221,32 @@ public class ProfilerApiTests : IAsyncLifetime
         sameOrigin.StatusCode.Should().Be(HttpStatusCode.OK);
         _sampler.SessionsStarted.Should().Be(1);
         await _host.PostOkAsync("/api/profiler/stop", new { });
+    }
+
+    /// <summary>Every route the server maps, not a list kept by hand: a route added later is held to the rule too.</summary>
+    [Fact]
+    public async Task Every_state_changing_route_refuses_another_origin_and_changes_nothing()
+    {
+        await _host.PostOkAsync("/api/profiler/start", new { @event = "scripted" });
+        await _host.PostOkAsync("/api/profiler/stop", new { });
+        var before = (await _host.GetJsonAsync("/api/profiles")).ToString();
+        var routes = _host.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
+                .Where(m => m is "POST" or "PUT" or "DELETE")
+                .Select(m => (Method: m, Path: Regex.Replace(e.RoutePattern.RawText!, @"\{[^}]+\}", "1"))))
+            .ToArray();
+
+        var answers = new List<string>();
+        foreach (var (method, path) in routes)
+        {
+            var response = await _host.Client.SendAsync(Requests.Json(new HttpMethod(method), path, "{\"event\":\"scripted\",\"id\":1,\"before\":1,\"after\":1}", origin: "http://evil.example"));
+            answers.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+
+        routes.Select(r => r.Path).Should().Contain(["/api/profiler/start", "/api/profiler/stop", "/api/target", "/api/profiles", "/api/render", "/api/diffgraph", "/api/options"]);
+        answers.Should().OnlyContain(a => a.EndsWith(": 403", StringComparison.Ordinal));
+        _sampler.SessionsStarted.Should().Be(1, "only the test's own session started");
+        (await _host.GetJsonAsync("/api/profiles")).ToString().Should().Be(before, "nothing was rendered, deleted or compared");
     }
 
     [Fact]
