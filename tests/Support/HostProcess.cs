@@ -23,13 +23,18 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the host with these arguments (and <c>--port 0</c>), and returns once it listens.</summary>
     /// <param name="arguments">Its command-line arguments.</param>
     /// <param name="commandPrefix">A command that runs it in its place (e.g. <see cref="UnprivilegedUser.Prefix"/>).</param>
-    public static async Task<HostProcess> StartAsync(IReadOnlyList<string> arguments, IReadOnlyList<string>? commandPrefix = null)
+    /// <param name="environment">Variables to set for it.</param>
+    public static async Task<HostProcess> StartAsync(IReadOnlyList<string> arguments, IReadOnlyList<string>? commandPrefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var command = (commandPrefix ?? []).Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "pluggable.dll"), "--port", "0"]).Concat(arguments).ToArray();
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var word in command.Skip(1))
         {
             start.ArgumentList.Add(word);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>();
