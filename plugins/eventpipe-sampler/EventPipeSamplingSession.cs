@@ -36,7 +36,7 @@ internal sealed class EventPipeSamplingSession : ISamplingSession
         _session = session;
         _source = source;
         _start = DateTimeOffset.UtcNow;
-        _aggregator = new StackAggregator(request.Options.MaxSamples);
+        _aggregator = new StackAggregator(request.Options.Threads, request.Options.MaxSamples);
         _threadNames = new ThreadNames(request.Target.Pid);
         collection.Subscribe(source, _aggregator);
         if (request.Options.Threads)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Pluggable.Core.Profiles;
@@ -7,11 +8,20 @@ namespace Pluggable.Plugins.EventPipe;
 /// <summary>
 /// Sums event weights by call stack while the session runs, keeping only TraceLog's stack index per event, and names
 /// the frames once the session has ended: only then has the end-of-session rundown described every method the stacks
-/// pass through (including methods jitted during the session and ReadyToRun framework code).
+/// pass through (including methods jitted during the session and ReadyToRun framework code). The per-event key is
+/// numbers only (stack index, leaf id, thread when threads are kept apart), so adding costs the same however large
+/// the profile grows, and hashes no string.
 /// </summary>
-internal sealed class StackAggregator(long maxSamples = long.MaxValue)
+/// <param name="byThread">Keep each thread's stacks apart (the threads option); otherwise one thread's stack and another's are one key.</param>
+/// <param name="maxSamples">Events past this many are not counted (see <see cref="LimitReached"/>).</param>
+internal sealed class StackAggregator(bool byThread, long maxSamples = long.MaxValue)
 {
-    private readonly Dictionary<(CallStackIndex Stack, string? Leaf, int Thread), double> _weights = [];
+    /// <summary>The leaf of an event that adds no leaf frame of its own.</summary>
+    public const int NoLeaf = -1;
+
+    private readonly Dictionary<(CallStackIndex Stack, int Leaf, int Thread), double> _weights = [];
+    private readonly List<string> _leafNames = [];
+    private readonly Dictionary<string, int> _leafIds = new(StringComparer.Ordinal);
     private readonly HashSet<int> _ignoredThreads = [];
 
     /// <summary>How many events were added.</summary>
@@ -23,10 +33,22 @@ internal sealed class StackAggregator(long maxSamples = long.MaxValue)
     /// <summary>Leaves out the events of a thread: the profiler's own event-processing thread when it profiles its own process.</summary>
     public void IgnoreThread(int threadId) => _ignoredThreads.Add(threadId);
 
-    /// <summary>Adds an event's weight to its call stack, with an optional extra leaf frame (the allocated or thrown type).</summary>
-    public void Add(TraceEvent data, double weight, string? leaf = null) => Add(data.CallStackIndex(), data.ThreadID, weight, leaf);
+    /// <summary>The id of an extra leaf frame (the allocated or thrown type) for <see cref="Add(TraceEvent, double, int)"/>; the same name gives the same id.</summary>
+    public int Leaf(string name)
+    {
+        if (!_leafIds.TryGetValue(name, out var id))
+        {
+            id = _leafNames.Count;
+            _leafNames.Add(name);
+            _leafIds.Add(name, id);
+        }
+        return id;
+    }
 
-    public void Add(CallStackIndex stack, int threadId, double weight, string? leaf = null)
+    /// <summary>Adds an event's weight to its call stack, with an extra leaf frame from <see cref="Leaf"/> or <see cref="NoLeaf"/>.</summary>
+    public void Add(TraceEvent data, double weight, int leaf = NoLeaf) => Add(data.CallStackIndex(), data.ThreadID, weight, leaf);
+
+    public void Add(CallStackIndex stack, int threadId, double weight, int leaf = NoLeaf)
     {
         if (!(weight > 0) || double.IsInfinity(weight) || _ignoredThreads.Contains(threadId))
         {
@@ -38,8 +60,7 @@ internal sealed class StackAggregator(long maxSamples = long.MaxValue)
             return;
         }
         Events++;
-        var key = (stack, leaf, threadId);
-        _weights[key] = _weights.GetValueOrDefault(key) + weight;
+        CollectionsMarshal.GetValueRefOrAddDefault(_weights, (stack, leaf, byThread ? threadId : 0), out _) += weight;
     }
 
     /// <summary>Builds the profile, naming every frame from <paramref name="log"/>.</summary>
@@ -80,11 +101,11 @@ internal sealed class StackAggregator(long maxSamples = long.MaxValue)
             {
                 stack.Insert(0, builder.Intern(threadName(thread), FrameKind.Synthetic));
             }
-            if (leaf is not null)
+            if (leaf != NoLeaf)
             {
-                stack.Add(builder.Intern(leaf, FrameKind.Synthetic));
+                stack.Add(builder.Intern(_leafNames[leaf], FrameKind.Synthetic));
             }
-            builder.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), Math.Max(1, (long)Math.Round(weight)));
+            builder.Add(CollectionsMarshal.AsSpan(stack), Math.Max(1, (long)Math.Round(weight)));
         }
         return builder.Build();
     }

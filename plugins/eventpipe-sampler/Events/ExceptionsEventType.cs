@@ -18,6 +18,6 @@ internal sealed class ExceptionsEventType : EventPipeEventType
         [Runtime(ExceptionKeyword)],
         "every throw",
         new Dictionary<string, string>(),
-        (source, aggregator) => source.Clr.ExceptionStart += thrown => aggregator.Add(thrown, 1, thrown.ExceptionType),
+        (source, aggregator) => source.Clr.ExceptionStart += thrown => aggregator.Add(thrown, 1, aggregator.Leaf(thrown.ExceptionType)),
         LeafPlumbing: ["System.Runtime.EH."]);
 }

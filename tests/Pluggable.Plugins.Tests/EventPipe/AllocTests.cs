@@ -3,6 +3,7 @@ using System.Reflection.Emit;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Profiles;
 using Pluggable.Fixtures;
+using Pluggable.Plugins.EventPipe.Events;
 using Pluggable.Testing;
 
 namespace Pluggable.Plugins.Tests.EventPipe;
@@ -96,6 +97,20 @@ public class AllocTests
     [InlineData("Shop.Orders.Place", "Shop.Orders.Place")]
     public void A_frame_name_loses_only_the_parameter_list_at_its_end(string fullMethodName, string frameName) =>
         MethodNames.WithoutParameters(fullMethodName).Should().Be(frameName);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(24)]
+    [InlineData(88)]
+    [InlineData(8216)]
+    [InlineData(85_000)]
+    [InlineData(100_000_000)]
+    public void UnbiasedBytes_is_the_size_over_the_chance_of_sampling_it(long size)
+    {
+        var chance = 1 - Math.Pow(1 - 1 / 102_400.0, size);
+
+        AllocEventType.UnbiasedBytes(size).Should().BeApproximately(size / chance, size / chance * 1e-9);
+    }
 
     [Fact]
     public async Task Alloc_through_the_GCAllocationTick_fallback_gives_the_same_shape()
