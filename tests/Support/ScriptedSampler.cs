@@ -20,6 +20,9 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
 
     public Exception? ThrowOnStop { get; set; }
 
+    /// <summary>A stop waits for this before it returns its profile, so a test can watch the host while a stop is under way.</summary>
+    public Task StopHeldUntil { get; set; } = Task.CompletedTask;
+
     /// <summary>Marks the profile partial, as a sampler does when its target exits.</summary>
     public bool Partial { get; set; }
 
@@ -52,19 +55,20 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
 
     private sealed class Session(ScriptedSampler sampler, SamplingRequest request) : ISamplingSession
     {
-        public Task<StackProfile> StopAsync(CancellationToken cancellationToken)
+        public async Task<StackProfile> StopAsync(CancellationToken cancellationToken)
         {
             if (sampler.ThrowOnStop is { } e)
             {
                 throw e;
             }
+            await sampler.StopHeldUntil.WaitAsync(cancellationToken);
             var profile = FoldedFormat.Read(sampler.Folded).Profile;
-            return Task.FromResult(profile.WithMetadata(profile.Metadata with
+            return profile.WithMetadata(profile.Metadata with
             {
                 Event = request.EventType,
                 Unit = sampler.EventTypes[0].Unit,
                 Partial = sampler.Partial,
-            }));
+            });
         }
 
         public ValueTask DisposeAsync()

@@ -151,6 +151,18 @@ public class EmbeddedProfilerTests
     }
 
     [Fact]
+    public async Task A_profile_the_samples_code_takes_with_its_injected_profiler_is_listed_on_its_mounted_page()
+    {
+        await using var service = await Service.StartAsync();
+
+        var id = await service.PostAsync("allocate/profiled", new { });
+        var listed = (JArray)JToken.Parse(await service.Client.GetStringAsync("profiler/api/profiles"));
+
+        listed.Where(f => f["id"]!.Value<int>() == id.Value<int>()).Select(f => f["event"]!.Value<string>()).Should().NotBeEmpty().And.OnlyContain(e => e == "alloc",
+            "AddPluggableProfiler gives the code and the page one engine and one store");
+    }
+
+    [Fact]
     public async Task The_page_under_a_prefix_without_its_slash_redirects_so_its_relative_links_work()
     {
         await using var service = await Service.StartAsync();

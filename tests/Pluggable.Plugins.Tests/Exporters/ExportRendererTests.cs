@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
 using Pluggable.Core.Profiles;
@@ -36,11 +35,8 @@ public class ExportRendererTests
     {
         var bytes = await RenderAsync(new PprofRenderer());
 
-        using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-        var pprof = Pluggable.Plugins.Pprof.Proto.Profile.Parser.ParseFrom(gzip);
-        var functions = pprof.Function.ToDictionary(f => f.Id, f => pprof.StringTable[(int)f.Name]);
-        var locations = pprof.Location.ToDictionary(l => l.Id, l => functions[l.Line.Single().FunctionId]);
-        var stacks = pprof.Sample.ToDictionary(s => string.Join(";", s.LocationId.Reverse().Select(id => locations[id])), s => s.Value.Single());
+        var pprof = PprofReading.Parse(bytes);
+        var stacks = PprofReading.Stacks(pprof);
 
         stacks.Should().BeEquivalentTo(Expected());
         stacks.Values.Sum().Should().Be(Profile.TotalWeight);

@@ -120,6 +120,30 @@ public class FlamegraphRendererTests
     {
         var html = await RenderAsync(FoldedFormat.Read("A;B 1\n").Profile);
 
-        html.Should().NotContain("src=\"http").And.NotContain("href=\"http").And.NotContain("<link");
+        ExternalReferences.In(html).Should().BeEmpty();
+        html.Should().NotContain("<link");
+    }
+
+    [Theory]
+    [InlineData("<script src=\"//cdn.example/d3.js\"></script>")]
+    [InlineData("<img src='https://cdn.example/logo.png'>")]
+    [InlineData("<a href=http://example.com>")]
+    [InlineData("body { background: url( \"//cdn.example/bg.png\" ) }")]
+    [InlineData("@import \"https://fonts.example/font.css\";")]
+    [InlineData("@import url(//fonts.example/font.css);")]
+    [InlineData("import { draw } from 'https://cdn.example/draw.mjs';")]
+    [InlineData("await import(\"//cdn.example/draw.mjs\")")]
+    public void The_self_contained_check_finds_absolute_and_scheme_relative_references_in_any_quoting(string page)
+    {
+        ExternalReferences.In(page).Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("<img src=\"data:image/png;base64,AAAA\">")]
+    [InlineData("<a href=\"#frame\">")]
+    [InlineData("document.createElementNS(\"http://www.w3.org/2000/svg\", \"rect\")")]
+    public void The_self_contained_check_lets_inline_data_fragments_and_namespaces_through(string page)
+    {
+        ExternalReferences.In(page).Should().BeEmpty();
     }
 }
