@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
@@ -103,24 +102,21 @@ public class SetupDoctorTests(DroppedPluginsFixture dropped) : IClassFixture<Dro
 
     /// <summary>The real sysctl, read as it is: a test that rewrote it would change the machine under every other test running.</summary>
     [SkippableFact]
-    public async Task The_doctor_command_run_as_an_unprivileged_user_reports_the_real_paranoid_level()
+    public void The_doctor_command_run_as_an_unprivileged_user_reports_the_real_paranoid_level()
     {
         Skip.IfNot(UnprivilegedUser.CanRunAs, UnprivilegedUser.CannotRunAsReason);
         var level = File.ReadAllText("/proc/sys/kernel/perf_event_paranoid").Trim();
 
-        var doctor = await DoctorAsNobodyAsync();
+        var doctor = DoctorAsNobody();
 
         doctor.Output.Should().MatchRegex($@"\[(pass|warn|fail)\] perf_event_paranoid: it is {Regex.Escape(level)}\b");
         doctor.ExitCode.Should().Be(doctor.Output.Contains("[fail]", StringComparison.Ordinal) ? 1 : 0, "a failing check, and only one, fails the command");
     }
 
-    private static async Task<(int ExitCode, string Output)> DoctorAsNobodyAsync()
+    private static (int ExitCode, string Output) DoctorAsNobody()
     {
         var command = UnprivilegedUser.Prefix.Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "pluggable.dll"), "doctor"]).ToArray();
-        var start = new ProcessStartInfo(command[0], command.Skip(1)) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output + await process.StandardError.ReadToEndAsync());
+        var (exitCode, output, errors) = ExternalCommand.Execute(command[0], command.Skip(1));
+        return (exitCode, output + errors);
     }
 }
