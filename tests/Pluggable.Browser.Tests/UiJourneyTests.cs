@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using Newtonsoft.Json.Linq;
 using Pluggable.Core.Contracts;
+using Pluggable.Host;
 using Pluggable.Plugins.Diffgraph;
 using Pluggable.Plugins.HtmlFlamegraph;
 using Pluggable.Plugins.Transforms;
@@ -244,6 +245,23 @@ public class UiJourneyTests(BrowserFixture browser, DroppedPluginsFixture droppe
 
         (await page.TextContentAsync("#event-hint")).Should().Contain(markup);
         (await page.Locator("#event-hint b, #event-hint img").CountAsync()).Should().Be(0);
+        (await page.TitleAsync()).Should().NotBe("owned");
+    }
+
+    [SkippableFact]
+    public async Task Markup_in_a_plugin_name_is_shown_as_text()
+    {
+        const string markup = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>";
+        using var plugins = new TempFolder("pluggable-plugins");
+        // A folder without its assembly: the page lists it as failed, under the name its manifest gives.
+        File.WriteAllText(Path.Combine(plugins.Sub("markup"), "plugin.json"), new JObject { ["name"] = markup }.ToString());
+        await using var host = await TestHost.StartAsync(new ProfilerHostOptions { PluginFolders = [RepoPaths.BuiltPlugins, plugins.Path] });
+        var page = await OpenAsync(host);
+
+        await page.WaitForFunctionAsync("() => document.querySelector('#plugins li.failed') !== null");
+
+        (await page.TextContentAsync("#plugins li.failed")).Should().StartWith($"{markup}: failed");
+        (await page.Locator("#plugins b, #plugins img").CountAsync()).Should().Be(0);
         (await page.TitleAsync()).Should().NotBe("owned");
     }
 

@@ -10,15 +10,25 @@ public sealed class HostProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private HostProcess(Process process, HttpClient client)
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
+
+    private HostProcess(Process process, HttpClient client, Uri? loginUrl, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         Process = process;
         Client = client;
+        LoginUrl = loginUrl;
+        _output = output;
     }
 
     public Process Process { get; }
 
     public HttpClient Client { get; }
+
+    /// <summary>The one-time login URL it printed, when it requires a token; null otherwise.</summary>
+    public Uri? LoginUrl { get; }
+
+    /// <summary>The lines it has written so far, stdout and stderr together.</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Starts the host with these arguments (and <c>--port 0</c>), and returns once it listens.</summary>
     /// <param name="arguments">Its command-line arguments.</param>
@@ -37,7 +47,8 @@ public sealed class HostProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
         var process = Process.Start(start)!;
-        var listening = new TaskCompletionSource<Uri>();
+        // A host that requires a token prints its one-time login URL where another prints "Open <address>".
+        var listening = new TaskCompletionSource<(Uri Address, Uri? LoginUrl)>();
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         void Remember(string? line)
         {
@@ -48,7 +59,12 @@ public sealed class HostProcess : IAsyncDisposable
             output.Enqueue(line);
             if (line.IndexOf("Open http://", StringComparison.Ordinal) is >= 0 and var at)
             {
-                listening.TrySetResult(new Uri(line[(at + "Open ".Length)..].Split(' ')[0]));
+                listening.TrySetResult((new Uri(line[(at + "Open ".Length)..].Split(' ')[0]), null));
+            }
+            else if (line.IndexOf("Log in once at http://", StringComparison.Ordinal) is >= 0 and var loginAt)
+            {
+                var login = new Uri(line[(loginAt + "Log in once at ".Length)..].Split(' ')[0]);
+                listening.TrySetResult((new Uri(login, "/"), login));
             }
         }
         process.OutputDataReceived += (_, e) => Remember(e.Data);
@@ -60,7 +76,8 @@ public sealed class HostProcess : IAsyncDisposable
             Kill(process);
             throw new InvalidOperationException($"the host did not start listening: {string.Join("\n", output)}");
         }
-        return new HostProcess(process, new HttpClient { BaseAddress = await listening.Task, Timeout = TimeSpan.FromMinutes(2) });
+        var (address, loginUrl) = await listening.Task;
+        return new HostProcess(process, new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) }, loginUrl, output);
     }
 
     public async ValueTask DisposeAsync()

@@ -30,6 +30,11 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
 
     public int SessionsDisposed { get; private set; }
 
+    /// <summary>The most sessions started and not yet disposed at any one moment: the host runs one at a time.</summary>
+    public int MostSessionsOpenAtOnce { get; private set; }
+
+    private int _open;
+
     public SamplingRequest? LastRequest { get; private set; }
 
     /// <summary>What its event type declares to be the default for a start without one.</summary>
@@ -50,6 +55,7 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
         }
         LastRequest = request;
         SessionsStarted++;
+        MostSessionsOpenAtOnce = Math.Max(MostSessionsOpenAtOnce, Interlocked.Increment(ref _open));
         return Task.FromResult<ISamplingSession>(new Session(this, request));
     }
 
@@ -74,6 +80,7 @@ public sealed class ScriptedSampler(string eventType = "scripted", string unit =
         public ValueTask DisposeAsync()
         {
             sampler.SessionsDisposed++;
+            Interlocked.Decrement(ref sampler._open);
             return ValueTask.CompletedTask;
         }
     }

@@ -9,6 +9,7 @@ namespace Pluggable.Host.Tests.Security;
 public class AccessTests : IAsyncLifetime
 {
     private const string Token = "correct-horse-battery-staple";
+    private const string StoredFileName = "1-wall-20260101-000000.txt";
     private readonly CollectingLoggerProvider _logs = new();
     private TestHost _host = null!;
 
@@ -18,9 +19,9 @@ public class AccessTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private Task<HttpResponseMessage> SendAsync(string path, string? bearer = null, string? cookie = null, HttpMethod? method = null)
+    private Task<HttpResponseMessage> SendAsync(string path, string? bearer = null, string? cookie = null, HttpMethod? method = null, string? json = null)
     {
-        var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
+        var request = json is null ? new HttpRequestMessage(method ?? HttpMethod.Get, path) : Requests.Json(method ?? HttpMethod.Put, path, json);
         if (bearer is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
@@ -44,13 +45,50 @@ public class AccessTests : IAsyncLifetime
         (await SendAsync(path, bearer: Token)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
-    [Fact]
-    public async Task Head_on_a_stored_file_needs_the_token_as_get_does()
+    private string StoreProfile()
     {
-        const string path = "/profiles/1-wall-20260101-000000.txt";
+        var path = Path.Combine(_host.ResultsFolder, StoredFileName);
+        File.WriteAllText(path, "Main;Wait 1\n");
+        return path;
+    }
 
-        (await SendAsync(path, method: HttpMethod.Head)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        (await SendAsync(path, bearer: Token, method: HttpMethod.Head)).StatusCode.Should().Be(HttpStatusCode.NotFound, "past the token, only names the store lists are served");
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    public async Task A_stored_file_needs_the_token(string method)
+    {
+        StoreProfile();
+        var path = $"/profiles/{StoredFileName}";
+
+        (await SendAsync(path, method: new HttpMethod(method))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync(path, bearer: "wrong", method: new HttpMethod(method))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync(path, bearer: Token, method: new HttpMethod(method))).StatusCode.Should().Be(HttpStatusCode.OK, "the file is stored: only the token stood in the way");
+    }
+
+    [Theory]
+    [InlineData("/api/profiles")]
+    [InlineData("/api/profiles/1")]
+    public async Task A_delete_without_the_token_is_401_and_deletes_nothing(string path)
+    {
+        var stored = StoreProfile();
+
+        var refused = await SendAsync(path, method: HttpMethod.Delete);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        File.Exists(stored).Should().BeTrue();
+        (await SendAsync(path, bearer: Token, method: HttpMethod.Delete)).StatusCode.Should().Be(HttpStatusCode.OK);
+        File.Exists(stored).Should().BeFalse("with the token the same request deletes");
+    }
+
+    [Fact]
+    public async Task Replacing_the_options_without_the_token_is_401_and_changes_nothing()
+    {
+        var refused = await SendAsync("/api/options", method: HttpMethod.Put, json: """{"threads": true}""");
+
+        refused.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        _host.Engine.DefaultOptions.Threads.Should().BeFalse();
+        File.Exists(Path.Combine(_host.ResultsFolder, ProfilerHostOptions.SavedOptionsFileName)).Should().BeFalse("nothing was saved");
+        (await SendAsync("/api/options", bearer: Token, method: HttpMethod.Put, json: """{"threads": true}""")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact]
