@@ -51,9 +51,10 @@ public class SoakTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"threads, handles and KB after each cycle from the {WarmUp}th: {string.Join("; ", footprints.Select(f => $"{f.Threads} {f.Handles} {f.Memory >> 10}"))}");
-        var (baseline, after) = (footprints[0], footprints[^1]);
-        (after.Threads - baseline.Threads).Should().BeLessThanOrEqualTo(2, "sessions end their threads");
-        (after.Handles - baseline.Handles).Should().BeLessThanOrEqualTo(2, "sessions close their sockets and files");
+        // A thread or a descriptor left by every session grows by one a cycle; the thread pool's own growth on a busy
+        // machine, a few threads at some point, grows by a fraction.
+        GrowthPerCycle(footprints.Select(f => (double)f.Threads).ToArray()).Should().BeLessThan(0.5, "sessions end their threads");
+        GrowthPerCycle(footprints.Select(f => (double)f.Handles).ToArray()).Should().BeLessThan(0.5, "sessions close their sockets and files");
         GrowthPerCycle(footprints.Select(f => (double)f.Memory).ToArray()).Should().BeLessThan(MaxGrowthPerCycle,
             "sessions leave nothing behind in memory");
         var raws = ((JArray)await host.Client.GetJsonAsync("/api/profiles")).Where(f => f["kind"]!.Value<string>() == KnownFileKinds.Raw).ToArray();
