@@ -36,8 +36,6 @@ internal sealed unsafe class PtraceSampler
     private readonly Stream _output;
     private readonly TextWriter _errors;
     private readonly long _period;
-    private StopWaiter? _waiter;
-    private int _interrupting;
     private long _samples;
     private long _ticks;
     private long _missedTicks;
@@ -67,7 +65,7 @@ internal sealed unsafe class PtraceSampler
             _errors.WriteLine($"cannot trace any thread of process {_pid}");
             return 3;
         }
-        var waiter = _waiter = new StopWaiter();
+        var waiter = new StopWaiter();
         AgentProtocol.WriteReady(_output);
         _output.Flush();
         var next = Stopwatch.GetTimestamp() + _period;
@@ -98,7 +96,7 @@ internal sealed unsafe class PtraceSampler
                 ScanThreads();
                 _code.Refresh();
             }
-            Tick();
+            Tick(waiter);
             if (lastFlush.ElapsedMilliseconds >= 200)
             {
                 lastFlush.Restart();
@@ -123,7 +121,7 @@ internal sealed unsafe class PtraceSampler
     /// by all the CPU a thread used since its previous sample would hand its work to the spin-wait it is caught in
     /// once the work is done.)
     /// </summary>
-    private void Tick()
+    private void Tick(StopWaiter waiter)
     {
         _ticks++;
         var now = Stopwatch.GetTimestamp();
@@ -154,7 +152,6 @@ internal sealed unsafe class PtraceSampler
             if (Native.ptrace(Native.PtraceInterrupt, thread.Tid, 0, 0) == 0)
             {
                 thread.State = ThreadState.Interrupting;
-                _interrupting++;
                 onTracersCpu += thread.OnTracersCpu ? 1 : 0;
             }
         }
@@ -174,17 +171,29 @@ internal sealed unsafe class PtraceSampler
         var interrupted = Stopwatch.GetTimestamp();
         var spinEnd = interrupted + StopSpin;
         var deadline = interrupted + StopWait;
-        while (_interrupting > 0 && Stopwatch.GetTimestamp() < spinEnd)
+        while (AnyInterrupting() && Stopwatch.GetTimestamp() < spinEnd)
         {
             if (!PassOnStops())
             {
                 Thread.Yield();
             }
         }
-        while (_interrupting > 0 && Stopwatch.GetTimestamp() < deadline)
+        while (AnyInterrupting() && Stopwatch.GetTimestamp() < deadline)
         {
-            _waiter!.WaitUntil(deadline, _passOnStops);
+            waiter.WaitUntil(deadline, _passOnStops);
         }
+    }
+
+    private bool AnyInterrupting()
+    {
+        foreach (var thread in _threads.Values)
+        {
+            if (thread.State == ThreadState.Interrupting)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Handles every pending stop of a traced thread; returns whether there was any.</summary>
@@ -222,7 +231,6 @@ internal sealed unsafe class PtraceSampler
                 {
                     Sample(thread);
                     thread.State = ThreadState.Running;
-                    _interrupting--;
                 }
                 signal = 0; // Our interrupt: there is no signal to deliver.
             }
@@ -241,7 +249,6 @@ internal sealed unsafe class PtraceSampler
 
     private void Forget(TracedThread thread)
     {
-        _interrupting -= thread.State == ThreadState.Interrupting ? 1 : 0;
         thread.Dispose();
         _threads.Remove(thread.Tid);
     }
