@@ -63,7 +63,17 @@ internal sealed class ItimerSamplingSession : ISamplingSession
             UseShellExecute = false,
         };
         var stacks = new NativeStackCollector(request);
-        var agent = Process.Start(start) ?? throw new IOException("could not start the itimer sampler process");
+        Process agent;
+        try
+        {
+            agent = Process.Start(start) ?? throw new IOException("could not start the itimer sampler process");
+        }
+        catch
+        {
+            // No session to dispose yet: the target's perf map goes back off here.
+            stacks.Abandon();
+            throw;
+        }
         if (request.Target.IsSelf)
         {
             // Under Yama scope 1 only ancestors may ptrace; name the sampler, our child, as our tracer.

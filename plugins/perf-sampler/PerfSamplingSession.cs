@@ -79,7 +79,10 @@ internal sealed class PerfSamplingSession : ISamplingSession
         }
         catch
         {
+            // No session is returned to dispose: what it set up is undone here, the target's perf map turned back off.
             session.CloseRings();
+            session._stacks.Abandon();
+            session._code.Dispose();
             throw;
         }
         session._reader.Start();
